@@ -1,0 +1,52 @@
+/**
+ * `/events`: user events sent to an application. (The WebSocket itself is `ws/event-socket.ts`; claiming a
+ * broadcast call needs StasisBroadcast and is not handled here.)
+ */
+
+import type { AppRegistry } from '../../stasis/app-registry.ts';
+import type { HandlerMap } from '../dispatcher.ts';
+import { AriError } from '../errors.ts';
+
+/** Resolves `channel:`, `bridge:`, `endpoint:` and `deviceState:` sources to wire snapshots. */
+export interface UserEventSources {
+  channel(id: string): unknown;
+  bridge(id: string): unknown;
+  endpoint(tech: string, resource: string): unknown;
+}
+
+export function eventHandlers(deps: { apps: AppRegistry; sources: UserEventSources; now?: () => number }): HandlerMap {
+  const now = deps.now ?? Date.now;
+  return {
+    'events.userEvent': {
+      handle: ({ params }) => {
+        const application = params.string('application') ?? '';
+        const eventname = params.string('eventName') ?? '';
+        if (!deps.apps.get(application)) throw new AriError(404, 'Application not found');
+        const found: { channel?: unknown; bridge?: unknown; endpoint?: unknown } = {};
+        for (const uri of params.list('source')) {
+          const colon = uri.indexOf(':');
+          const scheme = colon === -1 ? '' : uri.slice(0, colon);
+          const id = uri.slice(colon + 1);
+          let snap: unknown;
+          if (scheme === 'channel') snap = found.channel = deps.sources.channel(id);
+          else if (scheme === 'bridge') snap = found.bridge = deps.sources.bridge(id);
+          else if (scheme === 'endpoint') {
+            const slash = id.indexOf('/');
+            snap = found.endpoint = slash === -1 ? undefined : deps.sources.endpoint(id.slice(0, slash), id.slice(slash + 1));
+          } else if (scheme === 'deviceState') snap = id ? {} : undefined;
+          else throw new AriError(400, 'Invalid event source URI scheme');
+          if (snap === undefined) throw new AriError(422, 'Event source not found');
+        }
+        const body = params.object('variables');
+        const vars = body?.variables;
+        if (vars !== undefined && (vars === null || typeof vars !== 'object' || Array.isArray(vars))) {
+          throw new AriError(400, 'variables must be a JSON object');
+        }
+        // Asterisk repeats the event name inside `userevent`.
+        const userevent = { ...(vars as Record<string, unknown> | undefined), eventname };
+        deps.apps.publish({ type: 'ChannelUserevent', application, timestamp: now(), eventname, userevent, ...found });
+        return { status: 204 };
+      },
+    },
+  };
+}

@@ -1,0 +1,86 @@
+/**
+ * The `ariadne` command. Flags follow Asterisk's where they overlap:
+ *
+ *   ariadne [-C asterisk.conf] [-v…]        run the server in the foreground
+ *   ariadne [-C asterisk.conf] -rx "<cmd>"  run one console command on the running server and print its output
+ *   ariadne [-C asterisk.conf] -r           interactive remote console
+ *   ariadne --app <module.ts>               also start a Stasis application module (examples/hello-world)
+ */
+
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadAsteriskConf } from './config/asterisk-conf.ts';
+import { runInteractive, runRemoteCommand } from './cli/console.ts';
+import { DEFAULT_ASTERISK_CONF, startAriadne } from './server.ts';
+
+const USAGE = `Usage: ariadne [-C <asterisk.conf>] [-v...] [-r | -x "<command>"] [--app <file>]...
+  -C <file>   asterisk.conf to use (default: the project's configs/asterisk.conf)
+  -v          more verbose console output (repeatable)
+  -r          connect to the running server's console
+  -x <cmd>    run one console command on the running server (with -r: -rx "<cmd>")
+  --app <f>   load a Stasis application module after start (its default export receives the ARI URL)
+  -h          this help
+`;
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: {
+        config: { type: 'string', short: 'C' },
+        remote: { type: 'boolean', short: 'r' },
+        execute: { type: 'string', short: 'x' },
+        verbose: { type: 'boolean', short: 'v', multiple: true },
+        foreground: { type: 'boolean', short: 'f' },
+        console: { type: 'boolean', short: 'c' },
+        app: { type: 'string', multiple: true },
+        help: { type: 'boolean', short: 'h' },
+      },
+      allowPositionals: false,
+    });
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const { values } = parsed;
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const confPath = path.resolve(values.config ?? DEFAULT_ASTERISK_CONF);
+
+  if (values.remote || values.execute !== undefined) {
+    const socketPath = path.join(loadAsteriskConf(confPath).value.directories.astrundir, 'asterisk.ctl');
+    if (values.execute !== undefined) return runRemoteCommand(socketPath, values.execute, { stdout: process.stdout, stderr: process.stderr });
+    return runInteractive(socketPath, { input: process.stdin, output: process.stdout });
+  }
+
+  const ariadne = await startAriadne({ asteriskConf: confPath, extraVerbose: values.verbose?.length ?? 0 });
+  const onSignal = () => void ariadne.stop();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  for (const app of values.app ?? []) {
+    const mod = (await import(path.resolve(app))) as { default?: (opts: { url: string; signal: AbortSignal }) => Promise<void> | void };
+    const bound = ariadne.http.bound().plain;
+    if (!mod.default || !bound) continue;
+    const host = bound.address.includes(':') ? `[${bound.address}]` : bound.address;
+    const ctl = new AbortController();
+    void ariadne.stopped.then(() => ctl.abort());
+    void Promise.resolve(mod.default({ url: `http://${host}:${bound.port}`, signal: ctl.signal })).catch((err: unknown) => {
+      ariadne.logger.child('app').error(`application ${app} failed: ${(err as Error).message}`);
+    });
+  }
+  await ariadne.stopped;
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`ariadne: ${(err as Error).message}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,337 @@
+/**
+ * The composition root: reads the configuration that `asterisk.conf` points at, builds the parts and wires
+ * them together — logger, module table, Stasis application registry, ARI on the HTTP server, and the
+ * console's control socket. `main.ts` parses the command line and calls `startAriadne`; tests call it too.
+ */
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadAsteriskConf } from './config/asterisk-conf.ts';
+import { loadHttpConf } from './config/http-conf.ts';
+import { loadAriConf } from './config/ari-conf.ts';
+import { loadLoggerConf } from './config/logger-conf.ts';
+import { formatDiagnostic } from './config/parser.ts';
+import type { AriConfig, AsteriskConfig, Diagnostic, HttpConfig } from './config/types.ts';
+import { createLogger, type Logger, type RootLogger } from './shared/logger.ts';
+import { resolveEntityId } from './shared/entity-id.ts';
+import { ariTimestamp } from './shared/time.ts';
+import { AriadneError } from './shared/errors.ts';
+import { ModuleRegistry } from './core/modules.ts';
+import { GlobalVariables } from './core/globals.ts';
+import { AppRegistry } from './stasis/app-registry.ts';
+import { HttpServer } from './http/server.ts';
+import { WsUri } from './http/ws-uri.ts';
+import { AriInterface } from './ari/ari-interface.ts';
+import { asteriskHandlers } from './ari/resources/asterisk.ts';
+import { applicationHandlers } from './ari/resources/applications.ts';
+import { eventHandlers } from './ari/resources/events.ts';
+import { AriError } from './ari/errors.ts';
+import { CommandRegistry } from './cli/registry.ts';
+import { startControlServer, type ControlServer } from './cli/control-server.ts';
+import { registerAriCommands } from './cli/commands/ari.ts';
+import { registerHttpCommands } from './cli/commands/http.ts';
+import { registerCoreCommands } from './cli/commands/core.ts';
+
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const DEFAULT_ASTERISK_CONF = path.join(PROJECT_ROOT, 'configs', 'asterisk.conf');
+/** The ARI/Asterisk version Ariadne is compatible with, reported where Asterisk reports its own. */
+export const COMPATIBLE_ASTERISK_VERSION = '22.10.1';
+
+function readVersion(): string {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
+}
+export const ARIADNE_VERSION = readVersion();
+
+export interface StartOptions {
+  /** Path of asterisk.conf (`-C`); the project's `configs/asterisk.conf` by default. */
+  readonly asteriskConf?: string;
+  /** Where console log lines go (stderr by default). */
+  readonly consoleStream?: NodeJS.WritableStream;
+  /** Verbosity from `-v` flags, added to asterisk.conf's `verbose`. */
+  readonly extraVerbose?: number;
+  /** Tests: override listen ports (0 = any free port). */
+  readonly httpPortOverride?: number;
+  readonly tlsPortOverride?: number;
+  /** Tests: control socket path override. */
+  readonly controlSocket?: string;
+  /** Tests: WebSocket send limit and ping interval. */
+  readonly wsMaxBufferedBytes?: number;
+  readonly wsPingIntervalMs?: number;
+}
+
+export interface Ariadne {
+  readonly logger: RootLogger;
+  readonly http: HttpServer;
+  readonly ari: AriInterface;
+  readonly apps: AppRegistry;
+  readonly modules: ModuleRegistry;
+  readonly commands: CommandRegistry;
+  readonly control: ControlServer | undefined;
+  readonly asterisk: AsteriskConfig;
+  /** Resolves when the server has stopped (console `core stop`, a signal, or `stop()`). */
+  readonly stopped: Promise<void>;
+  stop(): Promise<void>;
+  reload(): Promise<string>;
+}
+
+function withOverrides(http: HttpConfig, opts: StartOptions): HttpConfig {
+  if (opts.httpPortOverride === undefined && opts.tlsPortOverride === undefined) return http;
+  return {
+    ...http,
+    bindport: opts.httpPortOverride ?? http.bindport,
+    tls: { ...http.tls, bindport: opts.tlsPortOverride ?? http.tls.bindport },
+  };
+}
+
+export async function startAriadne(opts: StartOptions = {}): Promise<Ariadne> {
+  const startedAt = Date.now();
+  let lastReloadAt = startedAt;
+  const asteriskFile = path.resolve(opts.asteriskConf ?? DEFAULT_ASTERISK_CONF);
+  const astLoaded = loadAsteriskConf(asteriskFile);
+  const asterisk = astLoaded.value;
+  const dirs = asterisk.directories;
+  for (const d of [dirs.astrundir, dirs.astlogdir, dirs.astspooldir, dirs.astvarlibdir]) fs.mkdirSync(d, { recursive: true });
+
+  const loggerConf = loadLoggerConf(dirs.astetcdir);
+  const logger = createLogger({
+    config: loggerConf.value,
+    logDir: dirs.astlogdir,
+    verbose: asterisk.options.verbose + (opts.extraVerbose ?? 0),
+    debug: asterisk.options.debug,
+    ...(opts.consoleStream ? { console: opts.consoleStream } : {}),
+  });
+  const log = logger.child('ariadne');
+  const report = (diags: readonly Diagnostic[]) => {
+    for (const d of diags) (d.level === 'error' ? log.error : log.warning).call(log, formatDiagnostic(d));
+  };
+  report(astLoaded.diagnostics);
+  report(loggerConf.diagnostics);
+
+  const httpLoaded = loadHttpConf(dirs.astetcdir);
+  const ariLoaded = loadAriConf(dirs.astetcdir);
+  report(httpLoaded.diagnostics);
+  report(ariLoaded.diagnostics);
+  let ariConfig: AriConfig = ariLoaded.value;
+
+  const entityId = resolveEntityId(asterisk.options.entityid);
+  const asteriskId = () => entityId;
+  const globals = new GlobalVariables();
+  const modules = new ModuleRegistry();
+  const apps = new AppRegistry();
+
+  const http = new HttpServer({ config: withOverrides(httpLoaded.value, opts), logger: logger.child('http') });
+
+  const info = () => ({
+    build: {
+      os: os.type(),
+      kernel: os.release(),
+      machine: os.machine(),
+      options: `ARIADNE ${ARIADNE_VERSION}`,
+      date: new Date(startedAt).toISOString().replace('T', ' ').slice(0, 19) + ' UTC',
+      user: os.userInfo().username,
+    },
+    system: { version: COMPATIBLE_ASTERISK_VERSION, entity_id: entityId },
+    config: {
+      name: asterisk.options.systemname,
+      default_language: asterisk.options.defaultlanguage,
+      ...(asterisk.options.maxcalls > 0 ? { max_channels: asterisk.options.maxcalls } : {}),
+      ...(asterisk.options.maxfiles > 0 ? { max_open_files: asterisk.options.maxfiles } : {}),
+      setid: { user: '', group: '' },
+    },
+    status: { startup_time: ariTimestamp(startedAt), last_reload_time: ariTimestamp(lastReloadAt) },
+  });
+
+  // Until channels, bridges and endpoints exist in core, no such event source exists.
+  const noSources = {
+    channelExists: () => false,
+    bridgeExists: () => false,
+    endpointExists: () => false,
+  };
+  const handlers = {
+    ...asteriskHandlers({
+      asteriskId,
+      info,
+      globals,
+      modules: {
+        list: () => modules.list(),
+        get: (name) => modules.get(name),
+        load: async (name) => {
+          if (!modules.has(name)) throw new AriError(409, 'Module could not be loaded');
+          await modules.load(name);
+        },
+        unload: async (name) => {
+          await modules.unload(name);
+        },
+        reload: async (name) => {
+          await modules.reloadOne(name);
+        },
+      },
+      logging: {
+        list: () => logger.listChannels(),
+        add: (name, configuration) => logger.addChannel(name, configuration),
+        remove: (name) => logger.deleteChannel(name),
+        rotate: (name) => logger.rotate(name),
+      },
+    }),
+    ...applicationHandlers({ apps, sources: noSources }),
+    ...eventHandlers({ apps, sources: { channel: () => undefined, bridge: () => undefined, endpoint: () => undefined } }),
+  };
+
+  const ari = new AriInterface({
+    config: ariConfig,
+    handlers,
+    apps,
+    logger: logger.child('ari'),
+    asteriskId,
+    httpPrefix: httpLoaded.value.prefix,
+    ...(opts.wsMaxBufferedBytes !== undefined ? { maxBufferedBytes: opts.wsMaxBufferedBytes } : {}),
+    ...(opts.wsPingIntervalMs !== undefined ? { pingIntervalMs: opts.wsPingIntervalMs } : {}),
+  });
+  http.mount(ari);
+  http.mount(new WsUri(http));
+
+  const reloadAri = () => {
+    const loaded = loadAriConf(dirs.astetcdir);
+    report(loaded.diagnostics);
+    ariConfig = loaded.value;
+    ari.reconfigure(ariConfig);
+  };
+  const reloadHttp = () => {
+    const loaded = loadHttpConf(dirs.astetcdir);
+    report(loaded.diagnostics);
+    const { rebindNeeded } = http.reconfigure(withOverrides(loaded.value, opts));
+    if (rebindNeeded) log.warning('http.conf: bind address, port or TLS changes take effect after a restart');
+  };
+  const reloadLogger = () => {
+    const loaded = loadLoggerConf(dirs.astetcdir);
+    report(loaded.diagnostics);
+    logger.reload(loaded.value);
+  };
+
+  modules.register({ name: 'res_ari.so', description: 'Asterisk RESTful Interface', supportLevel: 'core', running: true, reload: reloadAri, useCount: () => ari.events.sessionCount });
+  for (const [name, description] of [
+    ['res_ari_applications.so', 'RESTful API module - Stasis application resources'],
+    ['res_ari_asterisk.so', 'RESTful API module - Asterisk resources'],
+    ['res_ari_events.so', 'RESTful API module - WebSocket resource'],
+    ['res_ari_model.so', 'ARI Model validators'],
+  ] as const) {
+    modules.register({ name, description, supportLevel: 'core', running: true });
+  }
+  modules.register({ name: 'res_stasis.so', description: 'Stasis application support', supportLevel: 'core', running: true, useCount: () => apps.list().length });
+  modules.register({ name: 'http.so', description: 'Built-in HTTP server', supportLevel: 'core', running: true, reload: reloadHttp, useCount: () => http.connectionCount });
+  modules.register({ name: 'logger.so', description: 'Logger', supportLevel: 'core', running: true, reload: reloadLogger });
+  modules.register({ name: 'res_http_websocket.so', description: 'HTTP WebSocket Support', supportLevel: 'core', running: true });
+
+  let resolveStopped!: () => void;
+  const stopped = new Promise<void>((r) => (resolveStopped = r));
+  let stopping: Promise<void> | undefined;
+  let control: ControlServer | undefined;
+
+  const reload = async (): Promise<string> => {
+    const outcomes = await modules.reload();
+    lastReloadAt = Date.now();
+    const failed = outcomes.filter((o) => o.result === 'error');
+    return failed.length ? failed.map((o) => `${o.name}: ${o.error ?? 'failed'}`).join('\n') : '';
+  };
+
+  const stop = (): Promise<void> => {
+    if (stopping) return stopping;
+    stopping = (async () => {
+      log.notice('Ariadne is shutting down');
+      ari.close();
+      await http.close();
+      await control?.close();
+      await logger.close();
+      resolveStopped();
+    })();
+    return stopping;
+  };
+
+  const commands = new CommandRegistry();
+  registerAriCommands(commands, {
+    config: () => ariConfig,
+    apps: () =>
+      apps.list().map((a) => ({
+        name: a.name,
+        debug: a.debug,
+        subscribeAll: a.subscribeAll,
+        channels: [...a.subscriptions.channels].map(([id, count]) => ({ id, count })),
+        bridges: [...a.subscriptions.bridges].map(([id, count]) => ({ id, count })),
+        endpoints: [...a.subscriptions.endpoints].map(([id, count]) => ({ id, count })),
+        deviceStates: [...a.subscriptions.deviceStates].map(([id, count]) => ({ id, count })),
+      })),
+    setDebug: (name, on) => {
+      const targets = name === 'all' ? apps.list() : [apps.get(name)].filter((a) => a !== undefined);
+      for (const a of targets) a.debug = on;
+      return targets.length > 0 || name === 'all';
+    },
+  });
+  registerHttpCommands(commands, {
+    config: () => http.config,
+    bound: () => http.bound(),
+    uris: () => http.uris(),
+  });
+  registerCoreCommands(commands, {
+    version: () => `Ariadne ${ARIADNE_VERSION} (ARI compatible with Asterisk ${COMPATIBLE_ASTERISK_VERSION}) on ${os.machine()} running ${os.type()}`,
+    startedAt,
+    lastReloadAt: () => lastReloadAt,
+    settings: () => ({
+      version: ARIADNE_VERSION,
+      maxCalls: asterisk.options.maxcalls,
+      maxFiles: asterisk.options.maxfiles,
+      verbose: logger.getVerbose(),
+      debug: logger.getDebug(),
+      entityId,
+      systemName: asterisk.options.systemname,
+      defaultLanguage: asterisk.options.defaultlanguage,
+      directories: dirs,
+    }),
+    setVerbose: (n) => logger.setVerbose(n),
+    getVerbose: () => logger.getVerbose(),
+    setDebug: (n) => logger.setDebug(n),
+    reload,
+    stop: async () => {
+      // Answer the console first, then stop.
+      setImmediate(() => void stop());
+    },
+    modules,
+    logChannels: () => logger.listChannels(),
+  });
+
+  try {
+    await http.start();
+  } catch (err) {
+    await logger.close();
+    const e = err as NodeJS.ErrnoException;
+    throw new AriadneError('ERR_CONFIG', `HTTP server could not listen: ${e.message}`, { cause: err });
+  }
+
+  const socketPath = opts.controlSocket ?? path.join(dirs.astrundir, 'asterisk.ctl');
+  control = await startControlServer({
+    socketPath,
+    registry: commands,
+    welcome: () => `Connected to Ariadne ${ARIADNE_VERSION} currently running on ${os.hostname()} (pid = ${process.pid})`,
+  });
+  logger.onLine((line) => control?.broadcastLog(line));
+
+  const bound = http.bound();
+  log.notice(
+    `Ariadne ${ARIADNE_VERSION} ready: ARI on ${bound.plain ? `http://${hostPort(bound.plain)}/ari` : '(HTTP disabled)'}` +
+      (bound.tls ? ` and https://${hostPort(bound.tls)}/ari` : '') +
+      `; console: ariadne -r`,
+  );
+
+  return { logger, http, ari, apps, modules, commands, control, asterisk, stopped, stop, reload };
+}
+
+function hostPort(b: { address: string; port: number }): string {
+  return b.address.includes(':') ? `[${b.address}]:${b.port}` : `${b.address}:${b.port}`;
+}
+
+export type { Logger };
