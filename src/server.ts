@@ -285,8 +285,8 @@ export async function startAriadne(opts: StartOptions = {}): Promise<Ariadne> {
       version: ARIADNE_VERSION,
       maxCalls: asterisk.options.maxcalls,
       maxFiles: asterisk.options.maxfiles,
-      verbose: logger.getVerbose(),
-      debug: logger.getDebug(),
+      rootVerbose: asterisk.options.verbose,
+      configFile: asteriskFile,
       entityId,
       systemName: asterisk.options.systemname,
       defaultLanguage: asterisk.options.defaultlanguage,
@@ -295,6 +295,7 @@ export async function startAriadne(opts: StartOptions = {}): Promise<Ariadne> {
     setVerbose: (n) => logger.setVerbose(n),
     getVerbose: () => logger.getVerbose(),
     setDebug: (n) => logger.setDebug(n),
+    getDebug: () => logger.getDebug(),
     reload,
     stop: async () => {
       // Answer the console first, then stop.

@@ -88,6 +88,16 @@ export class AriDispatcher {
     return this.#config;
   }
 
+  /** `<resource>.<nickname>` of every operation that is served (WebSocket upgrades included). */
+  implemented(operations: readonly OperationSpec[]): Set<string> {
+    const out = new Set<string>();
+    for (const op of operations) {
+      const key = `${op.resource}.${op.nickname}`;
+      if (op.upgrade === 'websocket' || this.#handlers[key]) out.add(key);
+    }
+    return out;
+  }
+
   /** Applies a re-read ari.conf; live connections keep going. */
   reconfigure(config: AriConfig): void {
     this.#config = config;
