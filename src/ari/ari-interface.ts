@@ -7,7 +7,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { AriConfig } from '../config/types.ts';
-import type { HttpRequest, HttpResponse, UriHandler } from '../http/types.ts';
+import type { HttpRequest, HttpResponse, UpgradeInfo, UriHandler } from '../http/types.ts';
 import { writeRawResponse } from '../http/server.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { AppRegistry } from '../stasis/app-registry.ts';
@@ -68,9 +68,13 @@ export class AriInterface implements UriHandler {
     return this.dispatcher.handle(request);
   }
 
-  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, info: { path: string; query: string; secure: boolean }): void {
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, info: UpgradeInfo): void {
     if (!this.#enabled || info.path.replace(/\/+$/, '') !== '/events') {
-      writeRawResponse(socket, { status: 404, headers: [['Content-type', 'application/json']], body: '{"message":"Resource not found"}' });
+      writeRawResponse(
+        socket,
+        { status: 404, headers: [['Content-type', 'application/json']], body: '{"message":"Resource not found"}' },
+        info.serverHeaders,
+      );
       return;
     }
     this.events.upgrade(req, socket, head, info);

@@ -53,7 +53,9 @@ export class Router {
     const segs = path.split('/').filter(Boolean);
     const params: Record<string, string> = {};
     const node = this.#walk(this.#root, segs, 0, params);
-    if (!node || node.ops.size === 0) return { kind: 'none' };
+    // A path that exists only as a prefix of others (`/ari` itself, `/asterisk`) takes no method but OPTIONS,
+    // as in Asterisk: 405 with `Allow: OPTIONS`, not 404.
+    if (!node) return { kind: 'none' };
     const allow = ['OPTIONS', ...METHOD_ORDER.filter((m) => node.ops.has(m))];
     const op = node.ops.get(method as HttpMethod);
     if (!op) return { kind: 'method', allow };
@@ -64,21 +66,25 @@ export class Router {
     if (i === segs.length) return node;
     const seg = segs[i] as string;
     const lit = node.literals.get(seg);
+    let prefixOnly: Node | undefined;
     if (lit) {
       const found = this.#walk(lit, segs, i + 1, params);
       if (found && found.ops.size > 0) return found;
+      prefixOnly = found;
     }
     if (node.param) {
       let value: string;
       try {
         value = decodeURIComponent(seg);
       } catch {
-        return undefined;
+        return prefixOnly;
       }
       const found = this.#walk(node.param.node, segs, i + 1, params);
-      if (found) params[node.param.name] = value;
-      return found;
+      if (found && (found.ops.size > 0 || !prefixOnly)) {
+        params[node.param.name] = value;
+        return found;
+      }
     }
-    return undefined;
+    return prefixOnly;
   }
 }

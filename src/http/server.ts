@@ -46,6 +46,8 @@ export class HttpServer {
   readonly #app: FastifyInstance;
   #listeners: Listener[] = [];
   readonly #sockets = new Set<Socket>();
+  /** Every TCP connection, admitted or not (TLS ones before their handshake too), so that close() ends them all. */
+  readonly #connections = new Set<Socket>();
   #closed = false;
 
   constructor(options: HttpServerOptions) {
@@ -118,6 +120,8 @@ export class HttpServer {
       const options: https.ServerOptions = {
         cert: fs.readFileSync(tls.certfile),
         key: fs.readFileSync(tls.privatekey || tls.certfile),
+        // A connection that never completes its handshake never reaches #admit; bound it like an idle one.
+        handshakeTimeout: this.#config.sessionInactivityMs,
       };
       if (tls.cipher) options.ciphers = tls.cipher;
       if (tls.cafile) options.ca = fs.readFileSync(tls.cafile);
@@ -129,18 +133,30 @@ export class HttpServer {
   async #listen(listener: Listener, host: string, port: number): Promise<void> {
     const { server, secure } = listener;
     server.keepAliveTimeout = this.#config.sessionKeepAliveMs;
+    // Close idle keep-alive connections when session_keep_alive says, not a second later (Node's default).
+    server.keepAliveTimeoutBuffer = 0;
+    // Node re-arms this on every request after the first one on a keep-alive connection (our own timer set
+    // in #admit only covers the first), so a client that stalls mid-request is closed after session_inactivity.
+    server.timeout = this.#config.sessionInactivityMs;
     // Headers must arrive within the inactivity window; bodies too.
     server.headersTimeout = Math.max(1000, this.#config.sessionInactivityMs);
     server.requestTimeout = 0;
     server.on(secure ? 'secureConnection' : 'connection', (socket: Socket) => this.#admit(socket));
+    server.on('connection', (socket: Socket) => {
+      this.#connections.add(socket);
+      socket.once('close', () => this.#connections.delete(socket));
+    });
     server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.#onUpgrade(req, socket, head, secure));
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
-      if (err.code === 'ECONNRESET' || !socket.writable) {
+      // Only HTTP parse errors and timeouts get an answer. TLS errors (a failed or timed-out handshake, which
+      // https re-emits here) must not: plain text on a TLS socket before its handshake waits forever.
+      const code = err.code ?? '';
+      const status = code === 'HPE_HEADER_OVERFLOW' ? 431 : code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : code.startsWith('HPE_') ? 400 : 0;
+      if (status === 0 || !socket.writable) {
         socket.destroy();
         return;
       }
-      const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-      socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      socket.end(`HTTP/1.1 ${status} ${reasonPhraseFor(status)}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -230,7 +246,12 @@ export class HttpServer {
       writeRawResponse(socket, this.#htmlError(404, 'The requested URL was not found on this server.'), this.#serverHeaders());
       return;
     }
-    mounted.handler.upgrade(req, socket, head, { path: mounted.rest, query: q === -1 ? '' : url.slice(q + 1), secure });
+    mounted.handler.upgrade(req, socket, head, {
+      path: mounted.rest,
+      query: q === -1 ? '' : url.slice(q + 1),
+      secure,
+      serverHeaders: this.#serverHeaders(),
+    });
   }
 
   #htmlError(status: number, text: string): HttpResponse {
@@ -261,7 +282,10 @@ export class HttpServer {
   reconfigure(config: HttpConfig): { rebindNeeded: boolean } {
     const old = this.#config;
     this.#config = config;
-    for (const l of this.#listeners) l.server.keepAliveTimeout = config.sessionKeepAliveMs;
+    for (const l of this.#listeners) {
+      l.server.keepAliveTimeout = config.sessionKeepAliveMs;
+      l.server.timeout = config.sessionInactivityMs;
+    }
     const rebindNeeded =
       old.enabled !== config.enabled ||
       old.bindaddr !== config.bindaddr ||
@@ -280,16 +304,13 @@ export class HttpServer {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await Promise.all(
-      this.#listeners.map(
-        (l) =>
-          new Promise<void>((resolve) => {
-            l.server.close(() => resolve());
-            l.server.closeAllConnections();
-          }),
-      ),
-    );
+    const closed = Promise.all(this.#listeners.map((l) => new Promise<void>((resolve) => l.server.close(() => resolve()))));
+    // server.close() waits for every connection: upgraded WebSockets and unfinished TLS handshakes included,
+    // which closeAllConnections() does not know about.
+    for (const l of this.#listeners) l.server.closeAllConnections();
     for (const s of this.#sockets) s.destroy();
+    for (const s of this.#connections) s.destroy();
+    await closed;
     await this.#app.close();
   }
 }

@@ -44,5 +44,16 @@ export interface UriHandler {
    * Takes over an HTTP upgrade (WebSocket) on this URI. It must either complete the upgrade or write an
    * HTTP response on the socket and destroy it.
    */
-  upgrade?(request: IncomingMessage, socket: Duplex, head: Buffer, info: { path: string; query: string; secure: boolean }): void;
+  upgrade?(request: IncomingMessage, socket: Duplex, head: Buffer, info: UpgradeInfo): void;
+}
+
+/** What the HTTP server tells a URI handler about an upgrade request. */
+export interface UpgradeInfo {
+  /** Path below the mount point, as in `HttpRequest.path`. */
+  readonly path: string;
+  /** Raw query string without `?`. */
+  readonly query: string;
+  readonly secure: boolean;
+  /** Headers every answer carries (`Server`), for error responses written with `writeRawResponse`. */
+  readonly serverHeaders: readonly HeaderPair[];
 }

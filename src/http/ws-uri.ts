@@ -6,7 +6,7 @@
 
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { HttpRequest, HttpResponse, UriHandler } from './types.ts';
+import type { HttpRequest, HttpResponse, UpgradeInfo, UriHandler } from './types.ts';
 import { htmlErrorPage } from './html.ts';
 import { writeRawResponse, type HttpServer } from './server.ts';
 
@@ -24,12 +24,16 @@ export class WsUri implements UriHandler {
     return { status: 426, headers: [['Content-type', 'text/html']], body: htmlErrorPage(426, '', this.#server.config.servername) };
   }
 
-  upgrade(req: IncomingMessage, socket: Duplex): void {
+  upgrade(req: IncomingMessage, socket: Duplex, _head: Buffer, info: UpgradeInfo): void {
     const offered = req.headers['sec-websocket-protocol'] ?? '';
-    writeRawResponse(socket, {
-      status: 400,
-      headers: [['Content-type', 'text/html']],
-      body: htmlErrorPage(400, `No WebSocket protocol handler for '${offered}'`, this.#server.config.servername),
-    });
+    writeRawResponse(
+      socket,
+      {
+        status: 400,
+        headers: [['Content-type', 'text/html']],
+        body: htmlErrorPage(400, `No WebSocket protocol handler for '${offered}'`, this.#server.config.servername),
+      },
+      info.serverHeaders,
+    );
   }
 }

@@ -202,3 +202,49 @@ export async function rawHttp(port: number, request: string, timeoutMs = 3000): 
     sock.write(request);
   });
 }
+
+/** The `[general]` of a test http.conf with extra lines appended (bindaddr 127.0.0.1; the port is overridden). */
+export function httpConf(extra = ''): string {
+  return `${HTTP_CONF}${extra}\n`;
+}
+
+/** The test ari.conf with `[general]` options appended (a later key wins, so they replace the defaults) and extra sections. */
+export function ariConf(generalExtra = '', sections = ''): string {
+  return ARI_CONF.replace('\n[asterisk]', `${generalExtra}\n\n[asterisk]`) + `\n${sections}\n`;
+}
+
+export interface RawResponse {
+  readonly status: number;
+  readonly statusLine: string;
+  /** Header lines as sent, in order, names with their spelling. */
+  readonly headerLines: readonly (readonly [string, string])[];
+  /** First value of a header, case-insensitive name. */
+  header(name: string): string | undefined;
+  readonly body: string;
+  /** Whatever followed this response on the connection (a pipelined second response). */
+  readonly rest: string;
+}
+
+/** Parses one HTTP/1.1 response (with Content-Length) from raw latin1 text. */
+export function parseRawResponse(text: string): RawResponse {
+  const end = text.indexOf('\r\n\r\n');
+  if (end === -1) throw new Error(`no complete response head in ${JSON.stringify(text.slice(0, 200))}`);
+  const lines = text.slice(0, end).split('\r\n');
+  const statusLine = lines[0] ?? '';
+  const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(statusLine)?.[1] ?? NaN);
+  const headerLines = lines.slice(1).map((l) => {
+    const i = l.indexOf(':');
+    return [l.slice(0, i), l.slice(i + 1).trim()] as const;
+  });
+  const header = (name: string) => headerLines.find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
+  const len = Number(header('content-length') ?? '0');
+  const bodyStart = end + 4;
+  // Content-Length counts bytes; latin1 text has one char per byte.
+  const body = text.slice(bodyStart, bodyStart + len);
+  return { status, statusLine, headerLines, header, body, rest: text.slice(bodyStart + len) };
+}
+
+/** Basic authorization header value for `user:pass`. */
+export function basic(userPass: string): string {
+  return 'Basic ' + Buffer.from(userPass).toString('base64');
+}

@@ -14,11 +14,11 @@ export function toWire(message: AppMessage, asteriskId: string): Record<string, 
     case 'ApplicationUnregistered':
       return { type: message.type, timestamp, application: message.application, asterisk_id: asteriskId };
     case 'ChannelUserevent': {
-      const out: Record<string, unknown> = { type: message.type, timestamp, eventname: message.eventname };
+      // Asterisk writes `userevent` before the sources (events/f-record-and-varset.json).
+      const out: Record<string, unknown> = { type: message.type, timestamp, eventname: message.eventname, userevent: message.userevent };
       if (message.channel !== undefined) out.channel = message.channel;
       if (message.bridge !== undefined) out.bridge = message.bridge;
       if (message.endpoint !== undefined) out.endpoint = message.endpoint;
-      out.userevent = message.userevent;
       out.asterisk_id = asteriskId;
       out.application = message.application;
       return out;

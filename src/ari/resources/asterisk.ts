@@ -42,8 +42,9 @@ export interface AsteriskResourceDeps {
   readonly logging: {
     list(): LogChannelView[];
     add(name: string, configuration: string): void;
-    remove(name: string): void;
-    rotate(name: string): void;
+    /** Deleting and rotating finish asynchronously (files close and reopen); the answer waits for them. */
+    remove(name: string): Promise<void> | void;
+    rotate(name: string): Promise<void> | void;
   };
 }
 
@@ -120,14 +121,14 @@ export function asteriskHandlers(deps: AsteriskResourceDeps): HandlerMap {
       },
     },
     'asterisk.deleteLog': {
-      handle: ({ params }) => {
-        deps.logging.remove(params.string('logChannelName') ?? '');
+      handle: async ({ params }) => {
+        await deps.logging.remove(params.string('logChannelName') ?? '');
         return { status: 204 };
       },
     },
     'asterisk.rotateLog': {
-      handle: ({ params }) => {
-        deps.logging.rotate(params.string('logChannelName') ?? '');
+      handle: async ({ params }) => {
+        await deps.logging.rotate(params.string('logChannelName') ?? '');
         return { status: 204 };
       },
     },

@@ -16,7 +16,7 @@ import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { AriUser } from '../../config/types.ts';
-import type { HeaderPair } from '../../http/types.ts';
+import type { HeaderPair, UpgradeInfo } from '../../http/types.ts';
 import { writeRawResponse } from '../../http/server.ts';
 import { originAllowed } from '../../http/cors.ts';
 import type { Logger } from '../../shared/logger.ts';
@@ -59,11 +59,15 @@ export class EventSocketServer {
   }
 
   /** Handles an upgrade on `/ari/events`; `query` is the raw query string. */
-  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, info: { query: string; secure: boolean }): void {
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, info: UpgradeInfo): void {
     const d = this.#opts.dispatcher;
     const query = new URLSearchParams(info.query);
     const json = (status: number, message: string, extra: HeaderPair[] = []) =>
-      writeRawResponse(socket, { status, headers: [...extra, ['Content-type', 'application/json']], body: d.json({ message }) });
+      writeRawResponse(
+        socket,
+        { status, headers: [...extra, ['Content-type', 'application/json']], body: d.json({ message }) },
+        info.serverHeaders,
+      );
 
     const auth = d.authenticate(req.headers.authorization, query.get('api_key') ?? undefined, req.socket.remoteAddress ?? '');
     if (!auth.ok) {
