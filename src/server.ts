@@ -19,7 +19,6 @@ import { resolveEntityId } from './shared/entity-id.ts';
 import { ariTimestamp } from './shared/time.ts';
 import { AriadneError } from './shared/errors.ts';
 import { ModuleRegistry } from './core/modules.ts';
-import { GlobalVariables } from './core/globals.ts';
 import { AppRegistry } from './stasis/app-registry.ts';
 import { HttpServer } from './http/server.ts';
 import { WsUri } from './http/ws-uri.ts';
@@ -29,6 +28,23 @@ import { applicationHandlers } from './ari/resources/applications.ts';
 import { eventHandlers } from './ari/resources/events.ts';
 import { AriError } from './ari/errors.ts';
 import { CommandRegistry } from './cli/registry.ts';
+import { astdbFile } from './core/astdb.ts';
+import { wireDeviceStatesAndMailboxes } from './core/state-wiring.ts';
+import { Core } from './core/core.ts';
+import { LocalDriver } from './core/local.ts';
+import { loadExtensions } from './dialplan/parser.ts';
+import { DialplanEngine } from './dialplan/engine.ts';
+import { createStandardFunctionRegistry } from './dialplan/functions/index.ts';
+import { basicApps } from './dialplan/apps/basic.ts';
+import { flowApps } from './dialplan/apps/flow.ts';
+import { dialApp } from './dialplan/apps/dial.ts';
+import { registerDialplanCommands } from './dialplan/show.ts';
+import { canMatchExtension, matchMoreExtension, existsExtension } from './dialplan/lookup.ts';
+import { readVariableOrFunction, setVariableOrFunction } from './dialplan/substitute.ts';
+import { Stasis } from './stasis/stasis.ts';
+import { channelHandlers } from './ari/resources/channels.ts';
+import { registerChannelCommands } from './cli/commands/channels.ts';
+import type { Dialplan } from './dialplan/model.ts';
 import { startControlServer, type ControlServer } from './cli/control-server.ts';
 import { registerAriCommands } from './cli/commands/ari.ts';
 import { registerHttpCommands } from './cli/commands/http.ts';
@@ -71,6 +87,7 @@ export interface Ariadne {
   readonly ari: AriInterface;
   readonly apps: AppRegistry;
   readonly modules: ModuleRegistry;
+  readonly core: Core;
   readonly commands: CommandRegistry;
   readonly control: ControlServer | undefined;
   readonly asterisk: AsteriskConfig;
@@ -121,9 +138,52 @@ export async function startAriadne(opts: StartOptions = {}): Promise<Ariadne> {
 
   const entityId = resolveEntityId(asterisk.options.entityid);
   const asteriskId = () => entityId;
-  const globals = new GlobalVariables();
   const modules = new ModuleRegistry();
   const apps = new AppRegistry();
+  const commands = new CommandRegistry();
+  const state = wireDeviceStatesAndMailboxes({ astdbPath: astdbFile(dirs.astdbdir), logger, commands, modules });
+
+  // Calls: core, the Local technology, the dialplan engine with its applications, and Stasis.
+  const core = new Core({ onBusError: (err, m) => log.error(`event subscriber failed on ${m.type}: ${(err as Error)?.stack ?? String(err)}`) });
+  const globals = core.globals;
+  core.channels.setReportedVariables(ariConfig.channelvars);
+  core.channels.registerDriver(new LocalDriver(core));
+  const functions = createStandardFunctionRegistry();
+  const loadDialplan = (): Dialplan => {
+    const dp = loadExtensions(dirs.astetcdir);
+    report(dp.diagnostics);
+    for (const [k, v] of dp.globals) globals.set(k, v);
+    return dp;
+  };
+  const pbxLog = logger.child('pbx');
+  const engine = new DialplanEngine({
+    core,
+    logger: pbxLog,
+    functions,
+    dialplan: loadDialplan(),
+    services: { db: { get: (f, k) => state.db.get(f, k), put: (f, k, v) => state.db.put(f, k, v), del: (f, k) => state.db.del(f, k) } },
+  });
+  for (const app of [
+    ...basicApps(core, pbxLog, (ch) => engine.scope(ch)),
+    ...flowApps(pbxLog, (ch, digits) => {
+      const { context } = ch.location;
+      return {
+        exact: existsExtension(engine.dialplan, context, digits, 1),
+        more: matchMoreExtension(engine.dialplan, context, digits, 1) || (!existsExtension(engine.dialplan, context, digits, 1) && canMatchExtension(engine.dialplan, context, digits, 1)),
+      };
+    }),
+    dialApp(core, pbxLog),
+  ]) {
+    core.apps.register(app);
+  }
+  const stasis = new Stasis({ core, apps, logger: logger.child('stasis') });
+  state.states.onChange((e) => {
+    for (const app of apps.list()) {
+      if (app.subscribeAll || app.subscriptions.deviceStates.has(e.name)) {
+        apps.publish({ type: 'DeviceStateChanged', application: app.name, timestamp: e.timestamp, name: e.name, state: e.state });
+      }
+    }
+  });
 
   const http = new HttpServer({ config: withOverrides(httpLoaded.value, opts), logger: logger.child('http') });
 
@@ -147,11 +207,14 @@ export async function startAriadne(opts: StartOptions = {}): Promise<Ariadne> {
     status: { startup_time: ariTimestamp(startedAt), last_reload_time: ariTimestamp(lastReloadAt) },
   });
 
-  // Until channels, bridges and endpoints exist in core, no such event source exists.
-  const noSources = {
-    channelExists: () => false,
-    bridgeExists: () => false,
-    endpointExists: () => false,
+  const eventSources = {
+    channelExists: (id: string) => core.channels.get(id) !== undefined,
+    bridgeExists: (id: string) => core.bridges.get(id) !== undefined,
+    endpointExists: (tech: string, resource: string | undefined) => {
+      const t = core.channels.tech(tech);
+      if (!t) return false;
+      return resource === undefined || (t.driver.endpoints?.() ?? []).some((e) => e.resource === resource);
+    },
   };
   const handlers = {
     ...asteriskHandlers({
@@ -179,8 +242,24 @@ export async function startAriadne(opts: StartOptions = {}): Promise<Ariadne> {
         rotate: (name) => logger.rotate(name),
       },
     }),
-    ...applicationHandlers({ apps, sources: noSources }),
-    ...eventHandlers({ apps, sources: { channel: () => undefined, bridge: () => undefined, endpoint: () => undefined } }),
+    ...applicationHandlers({ apps, sources: eventSources }),
+    ...state.handlers,
+    ...eventHandlers({
+      apps,
+      sources: {
+        channel: (id) => core.channels.get(id)?.snapshot(),
+        bridge: (id) => core.bridges.get(id)?.snapshot(),
+        endpoint: () => undefined,
+      },
+    }),
+    ...channelHandlers({
+      core,
+      stasis,
+      variables: {
+        get: (ch, name) => readVariableOrFunction(name, engine.scope(ch)),
+        set: (ch, name, value) => void setVariableOrFunction(name, value, engine.scope(ch)),
+      },
+    }),
   };
 
   const ari = new AriInterface({
@@ -201,6 +280,11 @@ export async function startAriadne(opts: StartOptions = {}): Promise<Ariadne> {
     report(loaded.diagnostics);
     ariConfig = loaded.value;
     ari.reconfigure(ariConfig);
+    core.channels.setReportedVariables(ariConfig.channelvars);
+  };
+  const reloadDialplan = async (): Promise<string> => {
+    engine.setDialplan(loadDialplan());
+    return 'Dialplan reloaded.';
   };
   const reloadHttp = () => {
     const loaded = loadHttpConf(dirs.astetcdir);
@@ -226,6 +310,10 @@ export async function startAriadne(opts: StartOptions = {}): Promise<Ariadne> {
   modules.register({ name: 'res_stasis.so', description: 'Stasis application support', supportLevel: 'core', running: true, useCount: () => apps.list().length });
   modules.register({ name: 'http.so', description: 'Built-in HTTP server', supportLevel: 'core', running: true, reload: reloadHttp, useCount: () => http.connectionCount });
   modules.register({ name: 'logger.so', description: 'Logger', supportLevel: 'core', running: true, reload: reloadLogger });
+  modules.register({ name: 'pbx_config.so', description: 'Text Extension Configuration', supportLevel: 'core', running: true, reload: () => void reloadDialplan() });
+  modules.register({ name: 'app_stasis.so', description: 'Stasis dialplan application', supportLevel: 'core', running: true });
+  modules.register({ name: 'res_ari_channels.so', description: 'RESTful API module - Channel resources', supportLevel: 'core', running: true });
+  modules.register({ name: 'app_dial.so', description: 'Dialing Application', supportLevel: 'core', running: true });
   modules.register({ name: 'res_http_websocket.so', description: 'HTTP WebSocket Support', supportLevel: 'core', running: true });
 
   let resolveStopped!: () => void;
@@ -246,6 +334,8 @@ export async function startAriadne(opts: StartOptions = {}): Promise<Ariadne> {
       log.notice('Ariadne is shutting down');
       ari.close();
       await http.close();
+      for (const ch of core.channels.list()) ch.hangup();
+      state.close();
       await control?.close();
       await logger.close();
       resolveStopped();
@@ -253,7 +343,8 @@ export async function startAriadne(opts: StartOptions = {}): Promise<Ariadne> {
     return stopping;
   };
 
-  const commands = new CommandRegistry();
+  registerChannelCommands(commands, { core, functions: () => functions.list() });
+  registerDialplanCommands(commands, { dialplan: () => engine.dialplan, reload: reloadDialplan });
   registerAriCommands(commands, {
     config: () => ariConfig,
     apps: () =>
@@ -308,6 +399,7 @@ export async function startAriadne(opts: StartOptions = {}): Promise<Ariadne> {
   try {
     await http.start();
   } catch (err) {
+    state.close();
     await logger.close();
     const e = err as NodeJS.ErrnoException;
     throw new AriadneError('ERR_CONFIG', `HTTP server could not listen: ${e.message}`, { cause: err });
@@ -328,7 +420,7 @@ export async function startAriadne(opts: StartOptions = {}): Promise<Ariadne> {
       `; console: ariadne -r`,
   );
 
-  return { logger, http, ari, apps, modules, commands, control, asterisk, stopped, stop, reload };
+  return { logger, http, ari, apps, modules, core, commands, control, asterisk, stopped, stop, reload };
 }
 
 function hostPort(b: { address: string; port: number }): string {

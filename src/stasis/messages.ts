@@ -1,8 +1,12 @@
 /**
- * Typed messages the Stasis layer delivers to applications. They carry domain values (times as epoch
- * milliseconds, objects as snapshots); `src/ari/events` turns them into ARI's wire JSON. The union grows as
- * core publishes more (channels, bridges, playbacks...).
+ * Typed messages the Stasis layer delivers to applications: the core bus's messages addressed to one
+ * application, plus Stasis's own (StasisStart/End, application lifecycle). They carry snapshots and epoch
+ * times; `src/ari/events` turns them into ARI's wire JSON.
  */
+
+import type { CoreMessage } from '../core/bus.ts';
+import type { ChannelSnapshot } from '../core/channel.ts';
+import type { BridgeSnapshot } from '../core/bridge.ts';
 
 /** Fields every message to an application carries. */
 export interface AppMessageBase {
@@ -23,18 +27,51 @@ export interface ApplicationUnregistered extends AppMessageBase {
   readonly type: 'ApplicationUnregistered';
 }
 
-/** A user-defined event from `POST /events/user/{eventName}` (or the UserEvent() dialplan app). */
-export interface ChannelUserevent extends AppMessageBase {
+export interface StasisStart extends AppMessageBase {
+  readonly type: 'StasisStart';
+  readonly args: readonly string[];
+  readonly channel: ChannelSnapshot;
+  readonly replaceChannel?: ChannelSnapshot;
+}
+
+export interface StasisEnd extends AppMessageBase {
+  readonly type: 'StasisEnd';
+  readonly channel: ChannelSnapshot;
+}
+
+/** A user event from `POST /events/user/{eventName}` with its resolved sources. */
+export interface UserEvent extends AppMessageBase {
   readonly type: 'ChannelUserevent';
   readonly eventname: string;
   readonly userevent: Readonly<Record<string, unknown>>;
-  /** Snapshots of the event sources, already in wire shape (until core snapshots land). */
-  readonly channel?: unknown;
-  readonly bridge?: unknown;
+  readonly channel?: ChannelSnapshot;
+  readonly bridge?: BridgeSnapshot;
   readonly endpoint?: unknown;
 }
 
-export type AppMessage = ApplicationReplaced | ApplicationRegistered | ApplicationUnregistered | ChannelUserevent;
+export interface DeviceStateChanged extends AppMessageBase {
+  readonly type: 'DeviceStateChanged';
+  readonly name: string;
+  readonly state: string;
+}
+
+export interface ApplicationMoveFailed extends AppMessageBase {
+  readonly type: 'ApplicationMoveFailed';
+  readonly channel: ChannelSnapshot;
+  readonly destination: string;
+  readonly args: readonly string[];
+}
+
+export type AppMessage =
+  | ApplicationReplaced
+  | DeviceStateChanged
+  | ApplicationMoveFailed
+  | ApplicationRegistered
+  | ApplicationUnregistered
+  | StasisStart
+  | StasisEnd
+  | UserEvent
+  | (Exclude<CoreMessage, { type: 'ChannelUserevent' }> & { readonly application: string });
 
 /** Where an application's messages go: one events WebSocket today. */
 export interface AppSink {

@@ -1,27 +1,130 @@
 /**
- * Turns Stasis messages into ARI's wire JSON: ARI timestamps, `asterisk_id` on every message, and field
- * order as Asterisk writes it (clients must not depend on order, but diffs against captures are easier).
+ * Turns Stasis messages into ARI's wire JSON: ARI timestamps, snapshots as ARI models (`Channel`, `Bridge`),
+ * `asterisk_id` on every message, and field order as Asterisk writes it (clients must not depend on order, but
+ * diffs against the reference captures stay readable).
  */
 
 import type { AppMessage } from '../../stasis/messages.ts';
+import type { ChannelSnapshot } from '../../core/channel.ts';
+import type { BridgeSnapshot } from '../../core/bridge.ts';
 import { ariTimestamp } from '../../shared/time.ts';
+
+/** The ARI `Channel` model. */
+export function channelJson(c: ChannelSnapshot): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    id: c.id,
+    name: c.name,
+    state: c.state,
+    protocol_id: c.protocolId,
+    caller: { name: c.caller.name, number: c.caller.number },
+    connected: { name: c.connected.name, number: c.connected.number },
+    accountcode: c.accountcode,
+    dialplan: {
+      context: c.dialplan.context,
+      exten: c.dialplan.exten,
+      priority: c.dialplan.priority,
+      app_name: c.dialplan.appName,
+      app_data: c.dialplan.appData,
+    },
+    creationtime: ariTimestamp(c.creationtime),
+    language: c.language,
+  };
+  if (c.channelvars) out.channelvars = c.channelvars;
+  if (c.callerRdnis) out.caller_rdnis = c.callerRdnis;
+  if (c.tenantid) out.tenantid = c.tenantid;
+  return out;
+}
+
+/** The ARI `Bridge` model. */
+export function bridgeJson(b: BridgeSnapshot): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    id: b.id,
+    technology: b.technology,
+    bridge_type: b.bridgeType,
+    bridge_class: b.bridgeClass,
+    creator: b.creator,
+    name: b.name,
+    channels: [...b.channels],
+    creationtime: ariTimestamp(b.creationtime),
+    video_mode: b.videoMode,
+  };
+  if (b.videoSourceId) out.video_source_id = b.videoSourceId;
+  return out;
+}
 
 export function toWire(message: AppMessage, asteriskId: string): Record<string, unknown> {
   const timestamp = ariTimestamp(message.timestamp);
+  const tail = { asterisk_id: asteriskId, application: message.application };
   switch (message.type) {
     case 'ApplicationReplaced':
     case 'ApplicationRegistered':
     case 'ApplicationUnregistered':
       return { type: message.type, timestamp, application: message.application, asterisk_id: asteriskId };
+    case 'DeviceStateChanged':
+      return { type: message.type, application: message.application, timestamp, device_state: { name: message.name, state: message.state }, asterisk_id: asteriskId };
+    case 'ApplicationMoveFailed':
+      return { type: message.type, timestamp, channel: channelJson(message.channel), destination: message.destination, args: [...message.args], ...tail };
     case 'ChannelUserevent': {
-      // Asterisk writes `userevent` before the sources (events/f-record-and-varset.json).
+      // Asterisk writes `userevent` before the sources.
       const out: Record<string, unknown> = { type: message.type, timestamp, eventname: message.eventname, userevent: message.userevent };
-      if (message.channel !== undefined) out.channel = message.channel;
-      if (message.bridge !== undefined) out.bridge = message.bridge;
+      if (message.channel !== undefined) out.channel = channelJson(message.channel);
+      if (message.bridge !== undefined) out.bridge = bridgeJson(message.bridge);
       if (message.endpoint !== undefined) out.endpoint = message.endpoint;
-      out.asterisk_id = asteriskId;
-      out.application = message.application;
-      return out;
+      return { ...out, ...tail };
     }
+    case 'StasisStart': {
+      const out: Record<string, unknown> = { type: message.type, timestamp, args: [...message.args], channel: channelJson(message.channel) };
+      if (message.replaceChannel) out.replace_channel = channelJson(message.replaceChannel);
+      return { ...out, ...tail };
+    }
+    case 'StasisEnd':
+    case 'ChannelCreated':
+    case 'ChannelStateChange':
+    case 'ChannelConnectedLine':
+    case 'ChannelUnhold':
+      return { type: message.type, timestamp, channel: channelJson(message.channel), ...tail };
+    case 'ChannelHold': {
+      const out: Record<string, unknown> = { type: message.type, timestamp, channel: channelJson(message.channel) };
+      if (message.musicclass) out.musicclass = message.musicclass;
+      return { ...out, ...tail };
+    }
+    case 'ChannelDialplan':
+      return { type: message.type, timestamp, dialplan_app: message.app, dialplan_app_data: message.appData, channel: channelJson(message.channel), ...tail };
+    case 'ChannelVarset': {
+      const out: Record<string, unknown> = { variable: message.variable, value: message.value, type: message.type, timestamp };
+      if (message.channel) out.channel = channelJson(message.channel);
+      return { ...out, ...tail };
+    }
+    case 'ChannelHangupRequest': {
+      const out: Record<string, unknown> = { cause: message.cause };
+      if (message.soft) out.soft = true;
+      return { ...out, type: message.type, timestamp, channel: channelJson(message.channel), ...tail };
+    }
+    case 'ChannelDestroyed':
+      return { type: message.type, timestamp, cause: message.cause, cause_txt: message.causeText, channel: channelJson(message.channel), ...tail };
+    case 'ChannelCallerId':
+      return {
+        type: message.type,
+        timestamp,
+        caller_presentation: message.callerPresentation,
+        caller_presentation_txt: message.callerPresentationText,
+        channel: channelJson(message.channel),
+        ...tail,
+      };
+    case 'ChannelDtmfReceived':
+      return { type: message.type, timestamp, digit: message.digit, duration_ms: message.durationMs, channel: channelJson(message.channel), ...tail };
+    case 'Dial': {
+      const out: Record<string, unknown> = { type: message.type, timestamp, dialstatus: message.dialstatus, forward: message.forward, dialstring: message.dialstring };
+      if (message.caller) out.caller = channelJson(message.caller);
+      out.peer = channelJson(message.peer);
+      if (message.forwarded) out.forwarded = channelJson(message.forwarded);
+      return { ...out, ...tail };
+    }
+    case 'BridgeCreated':
+    case 'BridgeDestroyed':
+      return { type: message.type, timestamp, bridge: bridgeJson(message.bridge), ...tail };
+    case 'ChannelEnteredBridge':
+    case 'ChannelLeftBridge':
+      return { type: message.type, timestamp, bridge: bridgeJson(message.bridge), channel: channelJson(message.channel), ...tail };
   }
 }

@@ -4,13 +4,15 @@
  */
 
 import type { AppRegistry } from '../../stasis/app-registry.ts';
+import type { ChannelSnapshot } from '../../core/channel.ts';
+import type { BridgeSnapshot } from '../../core/bridge.ts';
 import type { HandlerMap } from '../dispatcher.ts';
 import { AriError } from '../errors.ts';
 
 /** Resolves `channel:`, `bridge:`, `endpoint:` and `deviceState:` sources to wire snapshots. */
 export interface UserEventSources {
-  channel(id: string): unknown;
-  bridge(id: string): unknown;
+  channel(id: string): ChannelSnapshot | undefined;
+  bridge(id: string): BridgeSnapshot | undefined;
   endpoint(tech: string, resource: string): unknown;
 }
 
@@ -22,17 +24,25 @@ export function eventHandlers(deps: { apps: AppRegistry; sources: UserEventSourc
         const application = params.string('application') ?? '';
         const eventname = params.string('eventName') ?? '';
         if (!deps.apps.get(application)) throw new AriError(404, 'Application not found');
-        const found: { channel?: unknown; bridge?: unknown; endpoint?: unknown } = {};
+        const found: { channel?: ChannelSnapshot; bridge?: BridgeSnapshot; endpoint?: unknown } = {};
         for (const uri of params.list('source')) {
           const colon = uri.indexOf(':');
           const scheme = colon === -1 ? '' : uri.slice(0, colon);
           const id = uri.slice(colon + 1);
           let snap: unknown;
-          if (scheme === 'channel') snap = found.channel = deps.sources.channel(id);
-          else if (scheme === 'bridge') snap = found.bridge = deps.sources.bridge(id);
+          if (scheme === 'channel') {
+            const c = deps.sources.channel(id);
+            if (c) found.channel = c;
+            snap = c;
+          } else if (scheme === 'bridge') {
+            const b = deps.sources.bridge(id);
+            if (b) found.bridge = b;
+            snap = b;
+          }
           else if (scheme === 'endpoint') {
             const slash = id.indexOf('/');
-            snap = found.endpoint = slash === -1 ? undefined : deps.sources.endpoint(id.slice(0, slash), id.slice(slash + 1));
+            snap = slash === -1 ? undefined : deps.sources.endpoint(id.slice(0, slash), id.slice(slash + 1));
+            if (snap !== undefined) found.endpoint = snap;
           } else if (scheme === 'deviceState') snap = id ? {} : undefined;
           else throw new AriError(400, 'Invalid event source URI scheme');
           if (snap === undefined) throw new AriError(422, 'Event source not found');

@@ -1,0 +1,334 @@
+/**
+ * `/channels`: originate and create legs, and control channels that are in a Stasis application.
+ *
+ * Most operations need the channel to be in an application (409 `Channel not in Stasis application`
+ * otherwise); GET, DELETE and reading a variable work on any channel, as in Asterisk. Operations run on the
+ * channel's control queue, so they never interleave with the dialplan or the driver. Media operations (play,
+ * record, snoop, music on hold, silence) belong to the media engine and are not handled here.
+ */
+
+import type { Core } from '../../core/core.ts';
+import type { Channel, CallerId } from '../../core/channel.ts';
+import { hangupReasons } from '../../core/causes.ts';
+import { localPeer } from '../../core/local.ts';
+import { originate, type OriginateTarget } from '../../core/originate.ts';
+import { placeCall } from '../../core/dial.ts';
+import { AriadneError } from '../../shared/errors.ts';
+import type { Stasis } from '../../stasis/stasis.ts';
+import { stasisControl, type StasisControl } from '../../stasis/stasis.ts';
+import type { AriContext, HandlerMap } from '../dispatcher.ts';
+import { AriError } from '../errors.ts';
+import type { Params } from '../params.ts';
+import { channelJson } from '../events/to-wire.ts';
+
+/** Reading and writing channel variables, including dialplan functions (`CALLERID(num)`). */
+export interface ChannelVariables {
+  get(channel: Channel, name: string): string | undefined;
+  set(channel: Channel, name: string, value: string): void;
+}
+
+export interface ChannelResourceDeps {
+  readonly core: Core;
+  readonly stasis: Stasis;
+  readonly variables: ChannelVariables;
+}
+
+/** Parses `"Name" <number>`, `Name <number>` or a bare number. */
+export function parseCallerId(text: string): CallerId {
+  const m = /^\s*(?:"([^"]*)"|([^<]*?))\s*<([^>]*)>\s*$/.exec(text);
+  if (m) return { name: (m[1] ?? m[2] ?? '').trim(), number: (m[3] ?? '').trim() };
+  const t = text.trim();
+  return /^[0-9*#+]+$/.test(t) ? { name: '', number: t } : { name: t, number: '' };
+}
+
+function stringVariables(body: Record<string, unknown> | undefined): Record<string, string> {
+  const vars = body?.variables;
+  if (vars === undefined) return {};
+  if (vars === null || typeof vars !== 'object' || Array.isArray(vars)) throw new AriError(400, 'variables must be a JSON object');
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(vars as Record<string, unknown>)) {
+    if (v !== null && typeof v === 'object') throw new AriError(400, `Variable ${k} must be a string`);
+    out[k] = v === null ? '' : String(v);
+  }
+  return out;
+}
+
+export function channelHandlers(deps: ChannelResourceDeps): HandlerMap {
+  const { core, stasis } = deps;
+
+  const find = (params: Params): Channel => {
+    const channel = core.channels.get(params.string('channelId') ?? '');
+    if (!channel) throw new AriError(404, 'Channel not found');
+    return channel;
+  };
+  const controlled = (params: Params): StasisControl => {
+    const channel = find(params);
+    const control = stasisControl(channel);
+    if (!control) throw new AriError(409, 'Channel not in Stasis application');
+    return control;
+  };
+  /** Runs `fn` on the channel's control queue and answers 204. */
+  const queued = (fn: (channel: Channel, ctx: AriContext) => void | Promise<void>) => ({
+    handle: async (ctx: AriContext) => {
+      const { channel } = controlled(ctx.params);
+      await channel.control(() => fn(channel, ctx));
+      return { status: 204 };
+    },
+  });
+
+  const doOriginate = (ctx: AriContext, channelId: string | undefined) => {
+    const p = ctx.params;
+    const endpoint = p.string('endpoint') ?? '';
+    if (!endpoint) throw new AriError(400, 'Endpoint must be specified');
+    const app = p.string('app');
+    const extension = p.string('extension');
+    let target: OriginateTarget;
+    if (app) {
+      const args = p.string('appArgs');
+      target = { kind: 'app', app: 'Stasis', data: args ? `${app},${args}` : app };
+    } else if (extension) {
+      const context = p.string('context') || 'default';
+      let priority = p.int('priority') ?? 1;
+      const label = p.string('label');
+      if (label) {
+        const found = core.pbx.findLabel(context, extension, label);
+        if (found === undefined) throw new AriError(400, `Label '${label}' not found in ${extension}@${context}`);
+        priority = found;
+      }
+      target = { kind: 'exten', context, exten: extension, priority };
+    } else throw new AriError(400, 'Application or extension must be specified');
+    const callerText = p.string('callerId');
+    const caller = callerText ? parseCallerId(callerText) : undefined;
+    const timeout = p.int('timeout') ?? 30;
+    const otherId = p.string('otherChannelId');
+    let channel: Channel;
+    try {
+      channel = originate(core, {
+        endpoint,
+        target,
+        timeoutMs: timeout < 0 ? 2 ** 31 - 1 : timeout * 1000,
+        ...(channelId ? { id: channelId } : {}),
+        ...(otherId ? { otherId } : {}),
+        ...(caller ? { caller } : {}),
+        variables: stringVariables(p.object('variables')),
+        onCreated: (ch) => {
+          if (caller) ch.setConnected(caller, { publish: false });
+          if (app && stasis.apps.get(app)) {
+            stasis.subscribe(app, 'channels', ch.id);
+            const peer = localPeer(ch);
+            if (peer) stasis.subscribe(app, 'channels', peer.id);
+          }
+        },
+      });
+    } catch (err) {
+      if (err instanceof AriadneError && err.code === 'ERR_NOT_FOUND') throw new AriError(400, err.message);
+      throw err;
+    }
+    return { status: 200, body: channelJson(channel.snapshot()) };
+  };
+
+  return {
+    'channels.list': { handle: () => ({ status: 200, body: core.channels.list().map((c) => channelJson(c.snapshot())) }) },
+    'channels.originate': { messages: { missing: { endpoint: 'Endpoint must be specified' } }, handle: (ctx) => doOriginate(ctx, ctx.params.string('channelId')) },
+    'channels.originateWithId': { messages: { missing: { endpoint: 'Endpoint must be specified' } }, handle: (ctx) => doOriginate(ctx, ctx.params.string('channelId')) },
+    'channels.create': {
+      messages: { missing: { endpoint: 'Endpoint must be specified', app: 'Application must be specified' } },
+      handle: ({ params }) => {
+        const endpoint = params.string('endpoint') ?? '';
+        const app = params.string('app') ?? '';
+        const args = params.string('appArgs');
+        const otherId = params.string('otherChannelId');
+        const channelId = params.string('channelId');
+        let channel: Channel;
+        try {
+          channel = originate(core, {
+            endpoint,
+            target: { kind: 'app', app: 'Stasis', data: app },
+            timeoutMs: 30_000,
+            dial: false,
+            ...(channelId ? { id: channelId } : {}),
+            ...(otherId ? { otherId } : {}),
+            variables: stringVariables(params.object('variables')),
+          });
+        } catch (err) {
+          if (err instanceof AriadneError && err.code === 'ERR_NOT_FOUND') throw new AriError(400, err.message);
+          throw err;
+        }
+        // The new leg waits in the application until it is dialed (`POST /channels/{id}/dial`).
+        setImmediate(() => {
+          void stasis
+            .run(channel, app, args ? args.split(',') : [])
+            .finally(() => channel.hangup());
+        });
+        return { status: 200, body: channelJson(channel.snapshot()) };
+      },
+    },
+    'channels.get': { handle: ({ params }) => ({ status: 200, body: channelJson(find(params).snapshot()) }) },
+    'channels.hangup': {
+      messages: { invalid: { reason: 'Invalid reason for hangup reason provided' } },
+      handle: ({ params }) => {
+        const channel = find(params);
+        let cause = 16;
+        const code = params.string('reason_code');
+        const reason = params.string('reason');
+        if (code !== undefined && code !== '') {
+          if (!/^\d+$/.test(code)) throw new AriError(400, 'Invalid reason for hangup reason provided');
+          cause = Number(code);
+        } else if (reason !== undefined) {
+          const c = hangupReasons[reason];
+          if (c === undefined) throw new AriError(400, 'Invalid reason for hangup reason provided');
+          cause = c;
+        }
+        channel.requestHangup({ cause, soft: true, eventCause: 32 });
+        return { status: 204 };
+      },
+    },
+    'channels.continueInDialplan': {
+      handle: async ({ params }) => {
+        const control = controlled(params);
+        const loc = control.channel.location;
+        const context = params.string('context');
+        const exten = params.string('extension');
+        const label = params.string('label');
+        let priority = params.int('priority');
+        if (label) {
+          priority = core.pbx.findLabel(context || loc.context, exten || loc.exten, label);
+          if (priority === undefined) throw new AriError(400, `Requested label '${label}' not found`);
+        }
+        await control.channel.control(() =>
+          control.continueInDialplan({
+            ...(context ? { context } : {}),
+            ...(exten ? { exten } : {}),
+            ...(priority !== undefined ? { priority } : exten || context ? { priority: 1 } : {}),
+          }),
+        );
+        return { status: 204 };
+      },
+    },
+    'channels.move': {
+      handle: async ({ params }) => {
+        const control = controlled(params);
+        const args = params.string('appArgs');
+        await control.channel.control(() => control.move(params.string('app') ?? '', args ? args.split(',') : []));
+        return { status: 204 };
+      },
+    },
+    'channels.redirect': {
+      handle: ({ params }) => {
+        const { channel } = controlled(params);
+        const endpoint = params.string('endpoint') ?? '';
+        if (!endpoint.includes('/')) throw new AriError(400, 'Invalid endpoint specified');
+        throw new AriError(422, `Channel technology ${channel.tech.name} cannot redirect`);
+      },
+    },
+    'channels.answer': queued((channel) => {
+      if (channel.state !== 'Up') channel.driver.answer(channel);
+    }),
+    'channels.ring': queued((channel) => {
+      channel.driver.indicate(channel, 'ringing');
+      if (channel.state !== 'Up') channel.setState('Ringing');
+    }),
+    'channels.ringStop': queued((channel) => channel.driver.indicate(channel, 'ringstop')),
+    'channels.progress': queued((channel) => channel.driver.indicate(channel, 'progress')),
+    'channels.sendDTMF': {
+      messages: { missing: { dtmf: 'DTMF is required' } },
+      handle: ({ params }) => {
+        const { channel } = controlled(params);
+        const dtmf = params.string('dtmf') ?? '';
+        if (!dtmf) throw new AriError(400, 'DTMF is required');
+        if (!/^[0-9A-Da-d*#wW,]+$/.test(dtmf)) throw new AriError(400, 'Invalid DTMF digits');
+        const before = params.int('before') ?? 0;
+        const between = params.int('between') ?? 100;
+        const duration = params.int('duration') ?? 100;
+        const after = params.int('after') ?? 0;
+        const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+        void channel.control(async () => {
+          if (before > 0) await sleep(before);
+          for (let i = 0; i < dtmf.length && !channel.destroyed; i++) {
+            const d = dtmf[i] as string;
+            if (d === 'w' || d === 'W' || d === ',') await sleep(500);
+            else {
+              channel.driver.sendDigit(channel, d.toUpperCase(), duration);
+              if (i < dtmf.length - 1) await sleep(between);
+            }
+          }
+          if (after > 0) await sleep(after);
+        });
+        return { status: 204 };
+      },
+    },
+    'channels.mute': { messages: { invalid: { direction: 'Invalid direction specified' } }, ...queued(() => undefined) },
+    'channels.unmute': { messages: { invalid: { direction: 'Invalid direction specified' } }, ...queued(() => undefined) },
+    'channels.hold': queued((channel) => {
+      channel.publish({ type: 'ChannelHold', timestamp: core.now(), channel: channel.snapshot() });
+      channel.driver.indicate(channel, 'hold');
+    }),
+    'channels.unhold': queued((channel) => {
+      channel.publish({ type: 'ChannelUnhold', timestamp: core.now(), channel: channel.snapshot() });
+      channel.driver.indicate(channel, 'unhold');
+    }),
+    'channels.getChannelVar': {
+      messages: { missing: { variable: 'Variable name is required' } },
+      handle: ({ params }) => {
+        const channel = find(params);
+        const name = params.string('variable') ?? '';
+        if (!name) throw new AriError(400, 'Variable name is required');
+        const value = deps.variables.get(channel, name);
+        if (value === undefined) throw new AriError(404, 'Provided variable was not found');
+        return { status: 200, body: { value } };
+      },
+    },
+    'channels.setChannelVar': {
+      messages: { missing: { variable: 'Variable name is required' } },
+      handle: async ({ params }) => {
+        const { channel } = controlled(params);
+        const name = params.string('variable') ?? '';
+        if (!name) throw new AriError(400, 'Variable name is required');
+        await channel.control(() => deps.variables.set(channel, name, params.string('value') ?? ''));
+        return { status: 204 };
+      },
+    },
+    'channels.getChannelVars': {
+      handle: ({ params }) => {
+        const channel = find(params);
+        const out: Record<string, string> = {};
+        for (const name of params.list('variables')) {
+          const v = deps.variables.get(channel, name);
+          if (v === undefined) throw new AriError(404, `Provided variable ${name} was not found`);
+          out[name] = v;
+        }
+        return { status: 200, body: { variables: out } };
+      },
+    },
+    'channels.setChannelVars': {
+      handle: async ({ params }) => {
+        const { channel } = controlled(params);
+        const vars = stringVariables(params.object('variables'));
+        await channel.control(() => {
+          for (const [k, v] of Object.entries(vars)) deps.variables.set(channel, k, v);
+        });
+        return { status: 204 };
+      },
+    },
+    'channels.dial': {
+      handle: ({ params }) => {
+        const { channel } = controlled(params);
+        if (channel.state !== 'Down' || channel.attachments.has('ari.dialed')) throw new AriError(409, 'Channel is not in a state that can be dialed');
+        const callerId = params.string('caller');
+        const caller = callerId ? core.channels.get(callerId) : undefined;
+        if (callerId && !caller) throw new AriError(404, 'Caller channel not found');
+        const timeout = params.int('timeout') ?? 0;
+        channel.attachments.set('ari.dialed', true);
+        const dialstring = channel.name.replace(/^[^/]+\//, '').replace(/-[0-9a-f]{8};1$/, '');
+        setImmediate(() => {
+          void placeCall(core, channel, { timeoutMs: timeout > 0 ? timeout * 1000 : 2 ** 31 - 1, dialstring, ...(caller ? { caller } : {}) }).then((r) => {
+            channel.setApp('Stasis', channel.stasisApp ?? '');
+            if (r.status !== 'ANSWER') channel.requestHangup({ soft: true, eventCause: 16, ...(r.status === 'NOANSWER' ? { cause: 19 } : {}) });
+          });
+        });
+        return { status: 204 };
+      },
+    },
+  };
+}
+

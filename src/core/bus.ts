@@ -1,0 +1,73 @@
+/**
+ * The core's message bus: every change in the system is published here as an immutable message carrying
+ * snapshots, and every interface (Stasis/ARI, the console, later AMI-like views) subscribes. Delivery is
+ * synchronous and in publication order, so the order of events about one channel is the order in which they
+ * happened — the basis of ARI's ordering guarantee. A throwing subscriber is reported and skipped; it never
+ * stops delivery to the others.
+ */
+
+import type { ChannelSnapshot } from './channel.ts';
+import type { BridgeSnapshot } from './bridge.ts';
+
+interface Base {
+  /** Epoch milliseconds. */
+  readonly timestamp: number;
+}
+
+export type CoreMessage =
+  | (Base & { readonly type: 'ChannelCreated'; readonly channel: ChannelSnapshot })
+  | (Base & { readonly type: 'ChannelStateChange'; readonly channel: ChannelSnapshot })
+  | (Base & { readonly type: 'ChannelDialplan'; readonly channel: ChannelSnapshot; readonly app: string; readonly appData: string })
+  | (Base & { readonly type: 'ChannelVarset'; readonly channel: ChannelSnapshot | undefined; readonly variable: string; readonly value: string })
+  | (Base & { readonly type: 'ChannelHangupRequest'; readonly channel: ChannelSnapshot; readonly cause: number; readonly soft: boolean })
+  | (Base & { readonly type: 'ChannelDestroyed'; readonly channel: ChannelSnapshot; readonly cause: number; readonly causeText: string })
+  | (Base & { readonly type: 'ChannelCallerId'; readonly channel: ChannelSnapshot; readonly callerPresentation: number; readonly callerPresentationText: string })
+  | (Base & { readonly type: 'ChannelConnectedLine'; readonly channel: ChannelSnapshot })
+  | (Base & { readonly type: 'ChannelDtmfReceived'; readonly channel: ChannelSnapshot; readonly digit: string; readonly durationMs: number })
+  | (Base & { readonly type: 'ChannelHold'; readonly channel: ChannelSnapshot; readonly musicclass?: string })
+  | (Base & { readonly type: 'ChannelUnhold'; readonly channel: ChannelSnapshot })
+  | (Base & { readonly type: 'ChannelUserevent'; readonly channel?: ChannelSnapshot; readonly eventname: string; readonly userevent: Readonly<Record<string, string>> })
+  | (Base & {
+      readonly type: 'Dial';
+      readonly caller?: ChannelSnapshot;
+      readonly peer: ChannelSnapshot;
+      readonly forwarded?: ChannelSnapshot;
+      readonly dialstring: string;
+      readonly dialstatus: string;
+      readonly forward: string;
+    })
+  | (Base & { readonly type: 'BridgeCreated'; readonly bridge: BridgeSnapshot })
+  | (Base & { readonly type: 'BridgeDestroyed'; readonly bridge: BridgeSnapshot })
+  | (Base & { readonly type: 'ChannelEnteredBridge'; readonly bridge: BridgeSnapshot; readonly channel: ChannelSnapshot })
+  | (Base & { readonly type: 'ChannelLeftBridge'; readonly bridge: BridgeSnapshot; readonly channel: ChannelSnapshot });
+
+export type CoreMessageType = CoreMessage['type'];
+
+export type BusListener = (message: CoreMessage) => void;
+
+export class Bus {
+  readonly #listeners: BusListener[] = [];
+  readonly #onError: (err: unknown, message: CoreMessage) => void;
+
+  constructor(options: { onError?: (err: unknown, message: CoreMessage) => void } = {}) {
+    this.#onError = options.onError ?? ((err) => queueMicrotask(() => { throw err; }));
+  }
+
+  subscribe(listener: BusListener): () => void {
+    this.#listeners.push(listener);
+    return () => {
+      const i = this.#listeners.indexOf(listener);
+      if (i !== -1) this.#listeners.splice(i, 1);
+    };
+  }
+
+  publish(message: CoreMessage): void {
+    for (const l of this.#listeners) {
+      try {
+        l(message);
+      } catch (err) {
+        this.#onError(err, message);
+      }
+    }
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * The live channels and the technologies that make them. `request('Local/1000@from-trunk')` finds the driver
+ * by technology and asks it for a leg; channels remove themselves when destroyed.
+ */
+
+import { AriadneError } from '../shared/errors.ts';
+import type { Bus } from './bus.ts';
+import { Channel, type ChannelInit } from './channel.ts';
+import type { ChannelDriver, ChannelTech, RequestOptions } from './driver.ts';
+import type { IdSource } from './ids.ts';
+
+export class ChannelRegistry {
+  readonly #byId = new Map<string, Channel>();
+  readonly #byName = new Map<string, Channel>();
+  readonly #techs = new Map<string, ChannelTech>();
+  readonly #bus: Bus;
+  readonly #now: () => number;
+  readonly ids: IdSource;
+  #reported: readonly string[] = [];
+  #created = 0;
+
+  constructor(options: { bus: Bus; ids: IdSource; now: () => number }) {
+    this.#bus = options.bus;
+    this.#now = options.now;
+    this.ids = options.ids;
+  }
+
+  /** Variables every snapshot reports (ari.conf `channelvars`). */
+  setReportedVariables(names: readonly string[]): void {
+    this.#reported = [...names];
+  }
+
+  registerDriver(driver: ChannelDriver): void {
+    this.#techs.set(driver.name.toLowerCase(), { name: driver.name, driver });
+  }
+
+  tech(name: string): ChannelTech | undefined {
+    return this.#techs.get(name.toLowerCase());
+  }
+
+  technologies(): ChannelTech[] {
+    return [...this.#techs.values()];
+  }
+
+  /** Creates a channel object; drivers call this. Fails if the id is taken. */
+  create(init: Omit<ChannelInit, 'tech'> & { tech: string }): Channel {
+    const tech = this.tech(init.tech);
+    if (!tech) throw new AriadneError('ERR_INVALID_PARAMETER', `No such channel technology '${init.tech}'`);
+    if (this.#byId.has(init.id)) throw new AriadneError('ERR_CONFLICT', 'Channel with given unique ID already exists');
+    const channel = new Channel(
+      { ...init, tech },
+      {
+        bus: this.#bus,
+        now: this.#now,
+        reportedVariables: () => this.#reported,
+        onDestroyed: (c) => {
+          this.#byId.delete(c.id);
+          if (this.#byName.get(c.name) === c) this.#byName.delete(c.name);
+        },
+      },
+    );
+    this.#byId.set(channel.id, channel);
+    this.#byName.set(channel.name, channel);
+    this.#created++;
+    this.#bus.publish({ type: 'ChannelCreated', timestamp: this.#now(), channel: channel.snapshot() });
+    return channel;
+  }
+
+  /** True when `id` is free (for originate's channelId / otherChannelId checks). */
+  idAvailable(id: string): boolean {
+    return !this.#byId.has(id);
+  }
+
+  /**
+   * Requests an outbound leg for an endpoint `Tech/resource`. Throws ERR_INVALID_PARAMETER for a malformed
+   * endpoint and ERR_NOT_FOUND for an unknown technology.
+   */
+  request(endpoint: string, options: RequestOptions = {}): Channel {
+    const slash = endpoint.indexOf('/');
+    if (slash <= 0 || slash === endpoint.length - 1) throw new AriadneError('ERR_INVALID_PARAMETER', 'Invalid endpoint specified');
+    const techName = endpoint.slice(0, slash);
+    const tech = this.tech(techName);
+    if (!tech) throw new AriadneError('ERR_NOT_FOUND', `No channel technology '${techName}'`);
+    for (const id of [options.id, options.otherId]) {
+      if (id !== undefined && this.#byId.has(id)) throw new AriadneError('ERR_CONFLICT', 'Channel with given unique ID already exists');
+    }
+    return tech.driver.request(endpoint.slice(slash + 1), options);
+  }
+
+  get(id: string): Channel | undefined {
+    return this.#byId.get(id);
+  }
+
+  byName(name: string): Channel | undefined {
+    return this.#byName.get(name);
+  }
+
+  /** Live channels in creation order. */
+  list(): Channel[] {
+    return [...this.#byId.values()];
+  }
+
+  get count(): number {
+    return this.#byId.size;
+  }
+
+  /** Channels created since start (`calls processed`). */
+  get createdCount(): number {
+    return this.#created;
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * Local channels: `Local/exten@context[/n]` makes a pair of legs. `;1` is what the requester dials; `;2` runs
+ * the dialplan at `exten@context`. What one half does (answer, ring, busy, hang up, DTMF) reaches the other
+ * as a frame, so a call through a Local channel looks like any other call to both sides.
+ *
+ * Ids: `;1` takes the requested id (or a new unique id); `;2` takes `otherChannelId`, else `<id>;2` when an id
+ * was given, else a new unique id — as Asterisk names them.
+ * Not yet: optimising the pair away when both halves are bridged (both halves stay, which is what `/n` asks).
+ */
+
+import { AriadneError } from '../shared/errors.ts';
+import type { Channel } from './channel.ts';
+import type { Core } from './core.ts';
+import type { ChannelDriver, Indication, RequestOptions } from './driver.ts';
+
+const PEER = 'local.peer';
+const TARGET = 'local.target';
+
+export function localPeer(channel: Channel): Channel | undefined {
+  return channel.attachments.get(PEER) as Channel | undefined;
+}
+
+export class LocalDriver implements ChannelDriver {
+  readonly name = 'Local';
+  readonly description = 'Local Proxy Channel Driver';
+  readonly #core: Core;
+
+  constructor(core: Core) {
+    this.#core = core;
+  }
+
+  request(resource: string, options: RequestOptions): Channel {
+    const m = /^([^@/]+)(?:@([^/]+))?(?:\/([a-zA-Z]*))?$/.exec(resource);
+    if (!m?.[1]) throw new AriadneError('ERR_INVALID_PARAMETER', 'Invalid endpoint specified');
+    const exten = m[1];
+    const context = m[2] ?? 'default';
+    const channels = this.#core.channels;
+    const base = `Local/${exten}@${context}-${channels.ids.nameSuffix()}`;
+    const id1 = options.id ?? channels.ids.uniqueId();
+    const id2 = options.otherId ?? (options.id !== undefined ? `${options.id};2` : channels.ids.uniqueId());
+    if (!channels.idAvailable(id1) || !channels.idAvailable(id2) || id1 === id2) {
+      throw new AriadneError('ERR_CONFLICT', 'Channel with given unique ID already exists');
+    }
+    const common = {
+      tech: 'Local',
+      context,
+      exten,
+      priority: 1,
+      ...(options.language ? { language: options.language } : {}),
+      ...(options.accountcode ? { accountcode: options.accountcode } : {}),
+    };
+    const one = channels.create({ ...common, id: id1, name: `${base};1`, ...(options.caller ? { caller: options.caller } : {}) });
+    const two = channels.create({
+      ...common,
+      id: id2,
+      name: `${base};2`,
+      state: 'Ring',
+      ...(options.caller ? { caller: options.caller } : {}),
+    });
+    one.attachments.set(PEER, two);
+    two.attachments.set(PEER, one);
+    one.attachments.set(TARGET, { context, exten });
+    return one;
+  }
+
+  call(channel: Channel): void {
+    const two = localPeer(channel);
+    if (!two) return;
+    const { context, exten } = two.location;
+    const pbx = this.#core.pbx;
+    if (!pbx.exists(context, exten, 1, two.caller.number)) {
+      // Nothing to run: both halves go away (Asterisk reports cause 0 for both).
+      queueMicrotask(() => {
+        two.hangup();
+        channel.deliverFrame({ type: 'hangup', cause: 0 });
+      });
+      return;
+    }
+    void pbx.run(two);
+  }
+
+  answer(channel: Channel): void {
+    channel.setState('Up');
+    localPeer(channel)?.deliverFrame({ type: 'answer' });
+  }
+
+  hangup(channel: Channel): void {
+    const peer = localPeer(channel);
+    if (!peer || peer.destroyed) return;
+    const cause = channel.hangupCause;
+    if (!peer.hangupRequested) {
+      peer.requestHangup({ soft: false, eventCause: cause, ...(peer.hangupCause === 0 ? { cause } : {}) });
+    }
+    peer.deliverFrame({ type: 'hangup', cause });
+  }
+
+  sendDigit(channel: Channel, digit: string, durationMs: number): void {
+    localPeer(channel)?.deliverFrame({ type: 'dtmf', digit, durationMs });
+  }
+
+  indicate(channel: Channel, indication: Indication): void {
+    const peer = localPeer(channel);
+    if (!peer) return;
+    if (indication === 'ringing' || indication === 'progress' || indication === 'busy' || indication === 'congestion') {
+      peer.deliverFrame({ type: indication });
+    }
+  }
+}
