@@ -29,7 +29,7 @@ import { eventHandlers } from './ari/resources/events.ts';
 import { AriError } from './ari/errors.ts';
 import { CommandRegistry } from './cli/registry.ts';
 import { astdbFile } from './core/astdb.ts';
-import { wireDeviceStatesAndMailboxes } from './core/state-wiring.ts';
+import { wireDeviceStatesAndMailboxes } from './state-wiring.ts';
 import { Core } from './core/core.ts';
 import { LocalDriver } from './core/local.ts';
 import { loadExtensions } from './dialplan/parser.ts';

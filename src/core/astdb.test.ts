@@ -11,7 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DatabaseSync } from 'node:sqlite';
-import { AstDb, astdbFile, registerDatabaseCommands } from './astdb.ts';
+import { AstDb, astdbFile } from './astdb.ts';
+import { registerDatabaseCommands } from '../cli/commands/database.ts';
 import { CommandRegistry } from '../cli/registry.ts';
 
 describe('AstDb', () => {

@@ -8,15 +8,16 @@
  */
 
 import path from 'node:path';
-import type { HandlerMap } from '../ari/dispatcher.ts';
-import { deviceStateHandlers } from '../ari/resources/device-states.ts';
-import { mailboxHandlers } from '../ari/resources/mailboxes.ts';
-import type { CommandRegistry } from '../cli/registry.ts';
-import type { Logger } from '../shared/logger.ts';
-import type { ModuleRegistry } from './modules.ts';
-import { AstDb, registerDatabaseCommands, type AstDbOpenOptions } from './astdb.ts';
-import { DeviceStateRegistry } from './device-states.ts';
-import { MailboxRegistry } from './mailboxes.ts';
+import type { HandlerMap } from './ari/dispatcher.ts';
+import { deviceStateHandlers } from './ari/resources/device-states.ts';
+import { mailboxHandlers } from './ari/resources/mailboxes.ts';
+import type { CommandRegistry } from './cli/registry.ts';
+import type { Logger } from './shared/logger.ts';
+import type { ModuleRegistry } from './core/modules.ts';
+import { AstDb, type AstDbOpenOptions } from './core/astdb.ts';
+import { registerDatabaseCommands } from './cli/commands/database.ts';
+import { DeviceStateRegistry } from './core/device-states.ts';
+import { MailboxRegistry } from './core/mailboxes.ts';
 
 export interface StateWiringOptions {
   /** The database file, normally `astdbFile(asterisk.directories.astdbdir)`. */

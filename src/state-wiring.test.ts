@@ -8,10 +8,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CommandRegistry } from '../cli/registry.ts';
-import { createTestLogger } from '../shared/logger.ts';
-import { astdbFile } from './astdb.ts';
-import { ModuleRegistry } from './modules.ts';
+import { CommandRegistry } from './cli/registry.ts';
+import { createTestLogger } from './shared/logger.ts';
+import { astdbFile } from './core/astdb.ts';
+import { ModuleRegistry } from './core/modules.ts';
 import { wireDeviceStatesAndMailboxes } from './state-wiring.ts';
 
 function tempDir(t: { after(fn: () => void): void }): string {
