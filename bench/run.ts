@@ -1,0 +1,900 @@
+/**
+ * Issue 2's benchmarks: Ariadne against a bare fastify baseline measured in the same run.
+ *
+ *   npx node bench/run.ts [--duration 10 | --quick] [--write] [--pretty yes|no] [--cpu-prof]
+ *
+ * Ariadne runs in its own process (`src/main.ts -C <temp asterisk.conf>`, pretty=yes, verbose=0, console
+ * errors only, 127.0.0.1:18088); the baseline (`bench/baseline-server.ts`, bare fastify + ws) in another
+ * (127.0.0.1:18089). Both are process-group leaders and are killed on exit, SIGINT and SIGTERM; Ariadne also
+ * runs under coreutils `timeout`, and the baseline exits when its stdin closes, so neither outlives a killed
+ * harness.
+ *
+ *   1. memory  — VmRSS of each server 2 s after it answers, then with one events WebSocket connected
+ *   2. HTTP    — wrk (Debian `wrk`), GET /ari/asterisk/info with Basic auth at -t1 -c1 and -t2 -c32, and
+ *                POST /ari/asterisk/variable with a JSON body at the same concurrencies; req/s, p50, p99, max,
+ *                the server's CPU and the CPU other processes used meanwhile ("noise")
+ *   3. events  — sequentially n times: POST /ari/events/user/Lat?application=benchlat, time until the
+ *                ChannelUserevent arrives on the app's WebSocket (client in this process, keep-alive agent)
+ *
+ * Prints markdown tables; `--write` appends them as a dated section to bench/RESULTS.md.
+ */
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { WebSocket } from 'ws';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const RESULTS = path.join(ROOT, 'bench', 'RESULTS.md');
+const USER = 'asterisk:asterisk';
+const AUTH = `Basic ${Buffer.from(USER).toString('base64')}`;
+const CLK_TCK = 100;
+const POST_BODY = '{"variable":"BENCH","value":"1"}';
+
+// ---------------------------------------------------------------------------------------------------------
+// Arguments
+
+const USAGE = `Usage: node bench/run.ts [options]
+  --duration <s>     seconds per wrk run (default 10)
+  --quick            3 s wrk runs, 300 event round trips, shorter warm-up
+  --events <n>       event round trips per server (default 1000)
+  --write            append the results to bench/RESULTS.md
+  --pretty yes|no    ari.conf pretty (default yes, as Asterisk was measured)
+  --port <p>         Ariadne's port (default 18088); the baseline uses port+1
+  --cpu-prof         run Ariadne with --cpu-prof; the .cpuprofile is kept in a printed directory
+  --only <list>      comma list of parts: memory,http,events (default all)
+  --repeat <n>       wrk runs per test and server, alternating servers; the run with the median req/s is
+                     reported (default 1)
+  --quiet-wait <s>   before each measurement, wait up to this long for other processes to use < 15 % of a
+                     core (default 30; 5 with --quick)
+`;
+
+let parsed;
+try {
+  parsed = parseArgs({
+    options: {
+      duration: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      events: { type: 'string' },
+      write: { type: 'boolean', default: false },
+      pretty: { type: 'string', default: 'yes' },
+      port: { type: 'string', default: '18088' },
+      'cpu-prof': { type: 'boolean', default: false },
+      only: { type: 'string', default: 'memory,http,events' },
+      repeat: { type: 'string', default: '1' },
+      'quiet-wait': { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+} catch (err) {
+  process.stderr.write(`${(err as Error).message}\n${USAGE}`);
+  process.exit(2);
+}
+const opts = parsed.values;
+if (opts.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+const QUICK = opts.quick;
+const DURATION = Number(opts.duration ?? (QUICK ? 3 : 10));
+const EVENTS_N = Number(opts.events ?? (QUICK ? 300 : 1000));
+const EVENTS_WARMUP = QUICK ? 50 : 100;
+const WARMUP_S = QUICK ? 1 : 2;
+const QUIET_WAIT_S = Number(opts['quiet-wait'] ?? (QUICK ? 5 : 30));
+const REPEAT = Number(opts.repeat);
+const PRETTY = opts.pretty === 'no' ? 'no' : 'yes';
+const ARIADNE_PORT = Number(opts.port);
+const BASELINE_PORT = ARIADNE_PORT + 1;
+const PARTS = new Set(opts.only.split(',').map((s) => s.trim()));
+if (
+  !Number.isFinite(DURATION) || DURATION < 1 || !Number.isInteger(EVENTS_N) || EVENTS_N < 10 ||
+  !Number.isInteger(REPEAT) || REPEAT < 1 || !Number.isFinite(QUIET_WAIT_S) || QUIET_WAIT_S < 0
+) {
+  process.stderr.write(`bad --duration, --events, --repeat or --quiet-wait\n${USAGE}`);
+  process.exit(2);
+}
+
+// Node 24 runs the .ts files; under plain `node` (v20 on this machine) use the pinned one.
+const NODE = Number(process.versions.node.split('.')[0]) >= 24 ? process.execPath : path.join(ROOT, 'node_modules', 'node', 'bin', 'node');
+
+// ---------------------------------------------------------------------------------------------------------
+// Child processes: each one leads its own process group, killed as a group.
+
+const children = new Set<ChildProcess>();
+
+function spawnGroup(cmd: string, args: string[], options: { stdin?: 'pipe' | 'ignore'; env?: NodeJS.ProcessEnv } = {}): ChildProcess {
+  const child = spawn(cmd, args, {
+    cwd: ROOT,
+    detached: true,
+    stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'],
+    env: options.env ?? process.env,
+  });
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  return child;
+}
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    /* already gone */
+  }
+}
+
+function killAll(signal: NodeJS.Signals): void {
+  for (const c of children) killGroup(c, signal);
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`; resolves when the leader has exited. */
+async function stopChild(child: ChildProcess, graceMs = 3000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  killGroup(child, 'SIGTERM');
+  const t = setTimeout(() => killGroup(child, 'SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(t);
+}
+
+let interrupted = false;
+process.on('exit', () => killAll('SIGKILL'));
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(sig, () => {
+    interrupted = true;
+    process.stderr.write(`\nbench: ${sig}, stopping the servers\n`);
+    killAll('SIGTERM');
+    setTimeout(() => {
+      killAll('SIGKILL');
+      process.exit(130);
+    }, 500).unref();
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// /proc
+
+function procStatus(pid: number): { rssKb: number; hwmKb: number; threads: number } {
+  const text = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const num = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? NaN);
+  return { rssKb: num('VmRSS'), hwmKb: num('VmHWM'), threads: num('Threads') };
+}
+
+/** Fields of /proc/<pid>/stat after the `(comm)`: index 0 is field 3 (state). */
+function statFields(pid: number | 'self'): string[] {
+  const text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return text.slice(text.lastIndexOf(')') + 2).split(' ');
+}
+
+/** utime+stime of a process, in seconds. */
+function cpuOf(pid: number): number {
+  try {
+    const f = statFields(pid);
+    return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+  } catch {
+    return 0;
+  }
+}
+
+/** This process's own CPU and that of its reaped children (wrk), in seconds. */
+function selfCpu(): { self: number; children: number } {
+  const f = statFields('self');
+  return { self: (Number(f[11]) + Number(f[12])) / CLK_TCK, children: (Number(f[13]) + Number(f[14])) / CLK_TCK };
+}
+
+/** Busy CPU of the whole machine, in seconds (all cores). */
+function machineBusy(): number {
+  const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+  const v = line.trim().split(/\s+/).slice(1).map(Number);
+  const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
+  const idle = (v[3] ?? 0) + (v[4] ?? 0);
+  return (total - idle) / CLK_TCK;
+}
+
+function childPidOf(ppid: number): number | undefined {
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (Number(statFields(Number(name))[1]) === ppid) return Number(name);
+    } catch {
+      /* raced with an exit */
+    }
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Small helpers
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const log = (s: string) => process.stderr.write(`${s}\n`);
+
+function sh(cmd: string, args: string[]): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  return r.error ? '' : `${r.stdout ?? ''}${r.stderr ?? ''}`.trim();
+}
+
+function requireWrk(): string {
+  const r = spawnSync('wrk', ['--version'], { encoding: 'utf8' });
+  if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') {
+    process.stderr.write(
+      'bench: `wrk` is not installed. Install the Debian package: apt-get install -y wrk  (.ci/run installs it in CI)\n',
+    );
+    process.exit(2);
+  }
+  return (/wrk\s+\S+/.exec(`${r.stdout}${r.stderr}`)?.[0] ?? 'wrk').trim();
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))] ?? NaN;
+}
+
+interface Request {
+  status: number;
+  body: Buffer;
+  headers: http.IncomingHttpHeaders;
+}
+
+function request(port: number, method: string, urlPath: string, init: { body?: string; agent?: http.Agent; auth?: boolean } = {}): Promise<Request> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = {};
+    if (init.auth !== false) headers.authorization = AUTH;
+    if (init.body !== undefined) {
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = String(Buffer.byteLength(init.body));
+    }
+    const req = http.request({ host: '127.0.0.1', port, method, path: urlPath, headers, agent: init.agent ?? false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), headers: res.headers }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.setTimeout(5000, () => req.destroy(new Error(`${method} ${urlPath}: no answer in 5 s`)));
+    req.end(init.body);
+  });
+}
+
+async function waitForHttp(port: number, urlPath: string, child: ChildProcess, what: string, timeoutMs = 20000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${what} exited during start-up (${child.exitCode ?? child.signalCode})`);
+    try {
+      const r = await request(port, 'GET', urlPath);
+      if (r.status === 200) return;
+    } catch {
+      /* not yet */
+    }
+    if (Date.now() > deadline) throw new Error(`${what} did not answer ${urlPath} within ${timeoutMs} ms`);
+    await sleep(100);
+  }
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
+      res.resume();
+      resolve(false);
+    });
+    req.on('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'ECONNREFUSED'));
+    req.setTimeout(1000, () => {
+      req.destroy();
+      resolve(false);
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The servers
+
+interface Server {
+  readonly name: string;
+  readonly port: number;
+  readonly child: ChildProcess;
+  /** The Node process itself (Ariadne runs under `timeout`). */
+  readonly pid: number;
+  readonly stderr: () => string;
+}
+
+function capture(child: ChildProcess): () => string {
+  let text = '';
+  const add = (c: Buffer) => {
+    if (text.length < 64 * 1024) text += c.toString();
+  };
+  child.stdout?.on('data', add);
+  child.stderr?.on('data', add);
+  return () => text;
+}
+
+function writeConfigTree(dir: string): string {
+  const etc = path.join(dir, 'etc');
+  fs.mkdirSync(etc, { recursive: true });
+  const d = (n: string) => path.join(dir, n);
+  const files: Record<string, string> = {
+    'asterisk.conf': `[directories]
+astetcdir => ${etc}
+astvarlibdir => ${d('lib')}
+astdbdir => ${d('lib')}
+astdatadir => ${d('data')}
+astspooldir => ${d('spool')}
+astrundir => ${d('run')}
+astlogdir => ${d('log')}
+astcachedir => ${d('cache')}
+
+[options]
+verbose = 0
+defaultlanguage = en
+entityid = 02:fc:00:00:00:01
+`,
+    'http.conf': `[general]
+enabled = yes
+bindaddr = 127.0.0.1
+bindport = ${ARIADNE_PORT}
+`,
+    'ari.conf': `[general]
+enabled = yes
+pretty = ${PRETTY}
+
+[asterisk]
+type = user
+read_only = no
+password = asterisk
+password_format = plain
+`,
+    'logger.conf': '[logfiles]\nconsole => error\n',
+  };
+  for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(etc, name), text);
+  return path.join(etc, 'asterisk.conf');
+}
+
+async function startAriadne(tmp: string, maxSeconds: number, profDir: string | undefined): Promise<Server> {
+  const conf = writeConfigTree(tmp);
+  const nodeArgs = profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
+  const child = spawnGroup('timeout', ['-k', '5', String(maxSeconds), NODE, ...nodeArgs, 'src/main.ts', '-C', conf]);
+  const stderr = capture(child);
+  try {
+    await waitForHttp(ARIADNE_PORT, '/ari/asterisk/ping', child, 'Ariadne');
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\n--- Ariadne output ---\n${stderr()}`);
+  }
+  const pid = childPidOf(child.pid ?? -1);
+  if (pid === undefined) throw new Error('could not find the Ariadne node process under timeout');
+  return { name: 'Ariadne', port: ARIADNE_PORT, child, pid, stderr };
+}
+
+async function startBaseline(bodyFile: string, maxSeconds: number): Promise<Server> {
+  const child = spawnGroup(
+    NODE,
+    ['bench/baseline-server.ts', '--port', String(BASELINE_PORT), '--body-file', bodyFile, '--max-seconds', String(maxSeconds)],
+    { stdin: 'pipe' },
+  );
+  const stderr = capture(child);
+  try {
+    await waitForHttp(BASELINE_PORT, '/ari/asterisk/info', child, 'the baseline');
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\n--- baseline output ---\n${stderr()}`);
+  }
+  return { name: 'baseline', port: BASELINE_PORT, child, pid: child.pid ?? -1, stderr };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Quiet machine and CPU accounting
+
+/** CPU other processes use (fraction of one core), sampled over `ms`. */
+async function othersLoad(ours: readonly number[], ms: number): Promise<number> {
+  const b0 = machineBusy();
+  const o0 = ours.reduce((a, p) => a + cpuOf(p), 0);
+  const s0 = selfCpu();
+  await sleep(ms);
+  const b1 = machineBusy();
+  const o1 = ours.reduce((a, p) => a + cpuOf(p), 0);
+  const s1 = selfCpu();
+  const others = b1 - b0 - (o1 - o0) - (s1.self - s0.self) - (s1.children - s0.children);
+  return Math.max(0, others / (ms / 1000));
+}
+
+/** Waits (bounded) until other processes use < 15 % of a core, as Asterisk's measurement did. */
+async function waitQuiet(ours: readonly number[]): Promise<number> {
+  const deadline = Date.now() + QUIET_WAIT_S * 1000;
+  let load = await othersLoad(ours, 500);
+  while (load >= 0.15 && Date.now() < deadline) load = await othersLoad(ours, 1000);
+  if (load >= 0.15) log(`  (machine not quiet: others use ${(load * 100).toFixed(0)} % of a core; measuring anyway)`);
+  return load;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// wrk
+
+interface WrkResult {
+  readonly rps: number;
+  readonly requests: number;
+  readonly p50: number;
+  readonly p75: number;
+  readonly p90: number;
+  readonly p99: number;
+  readonly max: number;
+  readonly non2xx: number;
+  readonly socketErrors: number;
+  /** CPU as a fraction of one core over the run. */
+  readonly serverCpu: number;
+  readonly wrkCpu: number;
+  readonly noise: number;
+  readonly raw: string;
+}
+
+function toMs(value: string, unit: string): number {
+  const v = Number(value);
+  return unit === 'us' ? v / 1000 : unit === 's' ? v * 1000 : unit === 'm' ? v * 60000 : v;
+}
+
+export function parseWrk(out: string): Omit<WrkResult, 'serverCpu' | 'wrkCpu' | 'noise' | 'raw'> {
+  const pct = (p: number) => {
+    const m = new RegExp(`^\\s*${p}%\\s+([\\d.]+)(us|ms|s|m)\\s*$`, 'm').exec(out);
+    return m ? toMs(m[1] ?? '', m[2] ?? '') : NaN;
+  };
+  const lat = /^\s*Latency\s+([\d.]+)(us|ms|s|m)\s+([\d.]+)(us|ms|s|m)\s+([\d.]+)(us|ms|s|m)/m.exec(out);
+  const se = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  return {
+    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN),
+    requests: Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN),
+    p50: pct(50),
+    p75: pct(75),
+    p90: pct(90),
+    p99: pct(99),
+    max: lat ? toMs(lat[5] ?? '', lat[6] ?? '') : NaN,
+    non2xx: Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0),
+    socketErrors: se ? se.slice(1).reduce((a, n) => a + Number(n), 0) : 0,
+  };
+}
+
+async function runWrk(server: Server, others: readonly number[], spec: { threads: number; conns: number; seconds: number; script?: string; path: string }): Promise<WrkResult> {
+  await waitQuiet([server.pid, ...others]);
+  const args = ['-t', String(spec.threads), '-c', String(spec.conns), '-d', `${spec.seconds}s`, '--latency', '-H', `Authorization: ${AUTH}`];
+  if (spec.script) args.push('-s', spec.script);
+  args.push(`http://127.0.0.1:${server.port}${spec.path}`);
+  const cpu0 = cpuOf(server.pid);
+  const oth0 = others.reduce((a, p) => a + cpuOf(p), 0);
+  const self0 = selfCpu();
+  const busy0 = machineBusy();
+  const t0 = process.hrtime.bigint();
+  const child = spawnGroup('wrk', args);
+  const out = capture(child);
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  // The exit event comes after libuv reaped wrk, so its CPU is in our cutime/cstime now.
+  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu1 = cpuOf(server.pid);
+  const oth1 = others.reduce((a, p) => a + cpuOf(p), 0);
+  const self1 = selfCpu();
+  const busy1 = machineBusy();
+  const raw = out();
+  if (code !== 0) throw new Error(`wrk failed (${code}):\n${raw}`);
+  const parsed = parseWrk(raw);
+  if (!Number.isFinite(parsed.rps)) throw new Error(`could not parse wrk output:\n${raw}`);
+  const serverCpu = cpu1 - cpu0;
+  const wrkCpu = self1.children - self0.children;
+  const noise = busy1 - busy0 - serverCpu - wrkCpu - (oth1 - oth0) - (self1.self - self0.self);
+  return { ...parsed, serverCpu: serverCpu / wall, wrkCpu: wrkCpu / wall, noise: Math.max(0, noise / wall), raw };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Event latency
+
+interface LatencyResult {
+  readonly n: number;
+  readonly event: { p50: number; p90: number; p99: number; max: number };
+  readonly rest: { p50: number; p90: number; p99: number; max: number };
+}
+
+function summarize(values: number[]): { p50: number; p90: number; p99: number; max: number } {
+  const s = [...values].sort((a, b) => a - b);
+  return { p50: percentile(s, 50), p90: percentile(s, 90), p99: percentile(s, 99), max: s[s.length - 1] ?? NaN };
+}
+
+async function openSocket(port: number, app: string): Promise<WebSocket> {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/ari/events?app=${app}`, { headers: { Authorization: AUTH } });
+  await new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('WebSocket did not open in 5 s')), 5000);
+    ws.once('open', () => {
+      clearTimeout(t);
+      resolve();
+    });
+    ws.once('error', (e) => {
+      clearTimeout(t);
+      reject(e);
+    });
+    ws.once('unexpected-response', (_req, res) => {
+      clearTimeout(t);
+      reject(new Error(`WebSocket upgrade answered ${res.statusCode}`));
+    });
+  });
+  return ws;
+}
+
+function closeSocket(ws: WebSocket): Promise<void> {
+  return new Promise((resolve) => {
+    if (ws.readyState === ws.CLOSED) return resolve();
+    const t = setTimeout(() => {
+      ws.terminate();
+      resolve();
+    }, 1000);
+    ws.once('close', () => {
+      clearTimeout(t);
+      resolve();
+    });
+    ws.close();
+  });
+}
+
+async function eventLatency(server: Server, n: number, warmup: number): Promise<LatencyResult> {
+  const ws = await openSocket(server.port, 'benchlat');
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  let waiter: ((t: bigint) => void) | undefined;
+  ws.on('message', (data) => {
+    const t = process.hrtime.bigint();
+    const m = JSON.parse(String(data)) as { type?: string };
+    if (m.type === 'ChannelUserevent' && waiter) {
+      const w = waiter;
+      waiter = undefined;
+      w(t);
+    }
+  });
+  const event: number[] = [];
+  const rest: number[] = [];
+  const urlPath = '/ari/events/user/Lat?application=benchlat';
+  try {
+    for (let i = 0; i < warmup + n; i++) {
+      let timer: NodeJS.Timeout | undefined;
+      const arrived = new Promise<bigint>((resolve, reject) => {
+        waiter = resolve;
+        timer = setTimeout(() => reject(new Error(`${server.name}: no ChannelUserevent within 2 s (round ${i})`)), 2000);
+      });
+      const t0 = process.hrtime.bigint();
+      const answered = request(server.port, 'POST', urlPath, { agent }).then((r) => {
+        const t = process.hrtime.bigint();
+        if (r.status !== 204) throw new Error(`${server.name}: POST ${urlPath} answered ${r.status}: ${r.body.toString()}`);
+        return t;
+      });
+      const [tEvent, tRest] = await Promise.all([arrived, answered]).finally(() => clearTimeout(timer));
+      if (i >= warmup) {
+        event.push(Number(tEvent - t0) / 1e6);
+        rest.push(Number(tRest - t0) / 1e6);
+      }
+    }
+  } finally {
+    agent.destroy();
+    await closeSocket(ws);
+  }
+  return { n, event: summarize(event), rest: summarize(rest) };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Memory
+
+interface MemResult {
+  readonly idleKb: number;
+  readonly idleThreads: number;
+  readonly wsKb: number;
+  readonly wsThreads: number;
+}
+
+async function memory(server: Server): Promise<MemResult> {
+  await sleep(2000);
+  const idle = procStatus(server.pid);
+  const ws = await openSocket(server.port, 'benchmem');
+  await sleep(1000);
+  const withWs = procStatus(server.pid);
+  await closeSocket(ws);
+  return { idleKb: idle.rssKb, idleThreads: idle.threads, wsKb: withWs.rssKb, wsThreads: withWs.threads };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Report
+
+const f1 = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : '–');
+const f2 = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : '–');
+const f3 = (v: number) => (Number.isFinite(v) ? v.toFixed(3) : '–');
+const int = (v: number) => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : '–');
+const mib = (kb: number) => kb / 1024;
+const pct = (v: number) => (Number.isFinite(v) ? `${Math.round(v * 100)} %` : '–');
+const ratio = (a: number, b: number) => (Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? (a / b).toFixed(2) : '–');
+
+interface HttpCase {
+  readonly label: string;
+  readonly spec: { threads: number; conns: number; path: string; script?: string };
+  ariadne?: WrkResult;
+  baseline?: WrkResult;
+}
+
+function machineInfo(wrkVersion: string): string[] {
+  const cpu = /model name\s*:\s*(.+)/.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? 'unknown CPU';
+  const mem = /^Mem:\s+(\S+)/m.exec(sh('free', ['-h']))?.[1] ?? `${Math.round(os.totalmem() / 2 ** 30)}Gi`;
+  return [
+    `nproc ${sh('nproc', [])} (${cpu}), RAM ${mem} (free -h), kernel ${os.release()}, ` +
+      `Node ${sh(NODE, ['--version'])}, ${wrkVersion}, ${sh('sh', ['-c', '. /etc/os-release && echo "$PRETTY_NAME"']) || os.platform()}`,
+  ];
+}
+
+function gitRev(): string {
+  const rev = sh('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD']);
+  const dirty = sh('git', ['-C', ROOT, 'status', '--porcelain', '--', 'src']) ? ' + uncommitted src changes' : '';
+  return rev ? `${rev}${dirty}` : 'unknown';
+}
+
+function report(input: {
+  wrkVersion: string;
+  cases: HttpCase[];
+  events?: { ariadne: LatencyResult; baseline: LatencyResult };
+  mem?: { ariadne: MemResult; baseline: MemResult; ariadneAfterLoad?: { rssKb: number; hwmKb: number; threads: number } };
+  infoBytes: number;
+  notes: string[];
+}): string {
+  const L: string[] = [];
+  L.push(`## ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')} — ${gitRev()}`);
+  L.push('');
+  L.push(`Machine: ${machineInfo(input.wrkVersion).join(' ')}.`);
+  L.push(
+    `Settings: wrk ${DURATION} s per run${REPEAT > 1 ? ` (median req/s of ${REPEAT} alternating runs)` : ''} after a ${WARMUP_S} s warm-up per server and method; pretty=${PRETTY}; ` +
+      `GET info body ${input.infoBytes} bytes; events n=${EVENTS_N} after ${EVENTS_WARMUP} warm-up rounds.`,
+  );
+  L.push('');
+  if (input.cases.some((c) => c.ariadne)) {
+    L.push('### HTTP (wrk) — Ariadne vs bare fastify baseline');
+    L.push('');
+    L.push('| Test | Ariadne req/s | baseline req/s | ratio | Ariadne p50 ms | baseline p50 ms | ratio | Ariadne p99 ms | baseline p99 ms | ratio |');
+    L.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    for (const c of input.cases) {
+      const a = c.ariadne;
+      const b = c.baseline;
+      if (!a || !b) continue;
+      L.push(`| ${c.label} | ${int(a.rps)} | ${int(b.rps)} | ${ratio(a.rps, b.rps)} | ${f3(a.p50)} | ${f3(b.p50)} | ${ratio(a.p50, b.p50)} | ${f3(a.p99)} | ${f3(b.p99)} | ${ratio(a.p99, b.p99)} |`);
+    }
+    L.push('');
+    L.push('Details (CPU as % of one core over the run; noise = CPU used by processes other than server, wrk and harness):');
+    L.push('');
+    L.push('| Test | Server | p75 ms | p90 ms | max ms | requests | non-2xx | socket errors | server CPU | wrk CPU | noise |');
+    L.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    for (const c of input.cases) {
+      for (const [name, r] of [['Ariadne', c.ariadne], ['baseline', c.baseline]] as const) {
+        if (!r) continue;
+        L.push(`| ${c.label} | ${name} | ${f3(r.p75)} | ${f3(r.p90)} | ${f2(r.max)} | ${int(r.requests)} | ${r.non2xx} | ${r.socketErrors} | ${pct(r.serverCpu)} | ${pct(r.wrkCpu)} | ${pct(r.noise)} |`);
+      }
+    }
+    L.push('');
+  }
+  if (input.events) {
+    const { ariadne: a, baseline: b } = input.events;
+    L.push('### Event latency — POST /ari/events/user/Lat → ChannelUserevent on the WebSocket (sequential)');
+    L.push('');
+    L.push('| Server | n | p50 ms | p90 ms | p99 ms | max ms | REST answer p50 ms | REST answer p99 ms |');
+    L.push('|---|---:|---:|---:|---:|---:|---:|---:|');
+    L.push(`| Ariadne | ${a.n} | ${f3(a.event.p50)} | ${f3(a.event.p90)} | ${f3(a.event.p99)} | ${f2(a.event.max)} | ${f3(a.rest.p50)} | ${f3(a.rest.p99)} |`);
+    L.push(`| baseline (fastify + ws) | ${b.n} | ${f3(b.event.p50)} | ${f3(b.event.p90)} | ${f3(b.event.p99)} | ${f2(b.event.max)} | ${f3(b.rest.p50)} | ${f3(b.rest.p99)} |`);
+    L.push(
+      `| ratio | | ${ratio(a.event.p50, b.event.p50)} | ${ratio(a.event.p90, b.event.p90)} | ${ratio(a.event.p99, b.event.p99)} | ${ratio(a.event.max, b.event.max)} | ${ratio(a.rest.p50, b.rest.p50)} | ${ratio(a.rest.p99, b.rest.p99)} |`,
+    );
+    L.push('');
+  }
+  if (input.mem) {
+    const { ariadne: a, baseline: b, ariadneAfterLoad } = input.mem;
+    L.push('### Memory — VmRSS (MiB = kB / 1024)');
+    L.push('');
+    L.push('| State | Ariadne | baseline | ratio |');
+    L.push('|---|---:|---:|---:|');
+    L.push(`| idle, 2 s after start | ${f1(mib(a.idleKb))} MiB, ${a.idleThreads} threads | ${f1(mib(b.idleKb))} MiB, ${b.idleThreads} threads | ${ratio(a.idleKb, b.idleKb)} |`);
+    L.push(`| + 1 events WebSocket | ${f1(mib(a.wsKb))} MiB, ${a.wsThreads} threads | ${f1(mib(b.wsKb))} MiB, ${b.wsThreads} threads | ${ratio(a.wsKb, b.wsKb)} |`);
+    if (ariadneAfterLoad) L.push(`| after the load runs (VmRSS / peak VmHWM) | ${f1(mib(ariadneAfterLoad.rssKb))} / ${f1(mib(ariadneAfterLoad.hwmKb))} MiB | | |`);
+    L.push('');
+  }
+  // Targets
+  const info32 = input.cases.find((c) => c.spec.conns === 32 && !c.spec.script)?.ariadne;
+  const rows: string[] = [];
+  const mark = (ok: boolean | undefined) => (ok === undefined ? '–' : ok ? 'yes' : '**no**');
+  if (info32) {
+    rows.push(`| GET info c=32 req/s ≥ 24,000 | 23,826 | ${int(info32.rps)} | ${mark(info32.rps >= 24000)} |`);
+    rows.push(`| GET info c=32 p99 ≤ 5 ms | 9.53 ms | ${f3(info32.p99)} ms | ${mark(info32.p99 <= 5)} |`);
+  }
+  if (input.events) rows.push(`| userevent → ChannelUserevent p99 ≤ 1 ms | 3.73 ms | ${f3(input.events.ariadne.event.p99)} ms | ${mark(input.events.ariadne.event.p99 <= 1)} |`);
+  if (input.mem) rows.push(`| idle RSS ≤ 61 MB | 60.8 MB | ${f1(mib(input.mem.ariadne.idleKb))} MiB | ${mark(mib(input.mem.ariadne.idleKb) <= 61)} |`);
+  if (rows.length) {
+    L.push('### Targets (issue 2)');
+    L.push('');
+    L.push('| Target | Asterisk 22.10.1 | Ariadne | met |');
+    L.push('|---|---:|---:|---|');
+    L.push(...rows);
+    L.push('');
+  }
+  if (input.notes.length) {
+    L.push('Notes:');
+    for (const n of input.notes) L.push(`- ${n}`);
+    L.push('');
+  }
+  return L.join('\n');
+}
+
+const header = (machine: string) => `# Ariadne benchmarks
+
+Issue 2's benchmarks, produced by \`npm run bench -- --write\` (\`node bench/run.ts --write\`; \`--quick\` for 3 s
+runs, \`--repeat 3\` for the median of three alternating runs, \`--help\` for the rest); each run appends a dated
+section below. Every figure for Ariadne is shown next to a **baseline measured in the same run**, so a slower or
+busier machine moves both columns and the ratios stay meaningful.
+
+Machine when this file was created: ${machine}. Each section repeats the machine it ran on.
+
+## Method
+
+- **Servers.** Ariadne runs in its own process (\`src/main.ts -C <temp asterisk.conf>\`: ari.conf \`pretty = yes\`
+  as Asterisk was measured, \`verbose = 0\`, logger.conf \`console => error\`, 127.0.0.1:18088, user
+  asterisk/asterisk). The baseline (\`bench/baseline-server.ts\`) is a bare fastify 5 server in another process
+  (127.0.0.1:18089) that serves the exact body bytes Ariadne returned for \`GET /ari/asterisk/info\` with the same
+  headers, answers \`POST /ari/asterisk/variable\` with 204, and on \`POST /ari/events/user/:name\` sends a
+  ChannelUserevent-shaped, 2-space indented JSON message to its \`ws\` sockets. It does no auth, routing table or
+  parameter validation: the ratio is what Ariadne costs on top of fastify.
+- **HTTP** with \`wrk\` (Debian package) on the same machine: \`GET /ari/asterisk/info\` with a Basic
+  \`Authorization\` header at \`-t1 -c1\` and \`-t2 -c32\`; \`POST /ari/asterisk/variable\` with the JSON body
+  \`{"variable":"BENCH","value":"1"}\` (wrk Lua script) at the same concurrencies. \`--latency\` gives p50/p75/p90/p99.
+  Each server first gets a short warm-up (GET and POST at c=32) so the JIT has compiled the hot paths. Before
+  each run the harness waits (bounded) until other processes use < 15 % of a core, and reports the CPU they used
+  during the run as "noise". Server CPU is utime+stime from \`/proc/<pid>/stat\`; wrk's from the harness's
+  reaped-children time. Non-2xx responses and socket errors must be 0.
+- **Event latency.** A \`ws\` client in the harness opens \`/ari/events?app=benchlat\`, then sequentially POSTs
+  \`/ari/events/user/Lat?application=benchlat\` over a keep-alive \`http.Agent\` and times (process.hrtime) from
+  sending the request to the ChannelUserevent arriving on the socket; the REST answer is timed too. Baseline:
+  the same against the fastify + ws server. This is how Asterisk's (c) was measured (client in one Node process).
+- **Memory.** VmRSS from \`/proc/<pid>/status\` 2 s after the server first answers (before any load), then with
+  one events WebSocket connected; the same for the baseline (itself a Node process running a \`.ts\` file).
+
+Client and servers share the machine's cores, exactly as in Asterisk's measurement.
+
+## Targets (issue 2) and Asterisk 22.10.1 on the same kind of machine
+
+From \`shared/reference/asterisk-22/perf.txt\` (Debian 12 VM, 2 vCPU, wrk 4.1, pretty=yes, client on the same cores):
+
+| Measure | Target | Asterisk 22.10.1 |
+|---|---|---|
+| GET /ari/asterisk/info, wrk -t1 -c1 | — | 14,271 req/s, p50 0.063 ms, p99 0.126 ms |
+| GET /ari/asterisk/info, wrk -t2 -c32 | ≥ 24,000 req/s and p99 ≤ 5 ms | 23,826 req/s, p50 1.22 ms, p99 9.53 ms |
+| POST /events/user → ChannelUserevent (sequential, n=1000) | p99 ≤ 1 ms | p50 0.54 ms, p90 0.63, p99 3.73, max 19.4 ms |
+| Idle RSS (fresh start, no WebSocket) | ≤ 61 MB | 60.8 MB (62.5 MB with one WS app) |
+
+`;
+
+// ---------------------------------------------------------------------------------------------------------
+// Main
+
+async function main(): Promise<void> {
+  const wrkVersion = PARTS.has('http') ? requireWrk() : 'wrk (not used)';
+  for (const p of [ARIADNE_PORT, BASELINE_PORT]) {
+    if (!(await portFree(p))) throw new Error(`port ${p} is in use; pass --port <p> (uses p and p+1)`);
+  }
+  const httpRuns = PARTS.has('http') ? 8 * REPEAT : 0;
+  const budget = 60 + httpRuns * (DURATION + QUIET_WAIT_S + 2) + 4 * (WARMUP_S + QUIET_WAIT_S) + (PARTS.has('events') ? 60 : 0) + 20;
+  const watchdog = setTimeout(() => {
+    log(`bench: still running after ${budget} s; stopping`);
+    killAll('SIGKILL');
+    process.exit(1);
+  }, budget * 1000);
+  watchdog.unref();
+
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ariadne-bench-'));
+  const profDir = opts['cpu-prof'] ? fs.mkdtempSync(path.join(os.tmpdir(), 'ariadne-prof-')) : undefined;
+  const notes: string[] = [];
+  try {
+    log(`bench: starting Ariadne on 127.0.0.1:${ARIADNE_PORT} (pretty=${PRETTY})`);
+    const ariadne = await startAriadne(tmp, budget + 30, profDir);
+    let ariadneMem: MemResult | undefined;
+    if (PARTS.has('memory')) {
+      log('bench: Ariadne idle memory');
+      ariadneMem = await memory(ariadne);
+    }
+    const info = await request(ARIADNE_PORT, 'GET', '/ari/asterisk/info');
+    if (info.status !== 200) throw new Error(`GET /ari/asterisk/info answered ${info.status}`);
+    const bodyFile = path.join(tmp, 'info.json');
+    fs.writeFileSync(bodyFile, info.body);
+
+    log(`bench: starting the baseline on 127.0.0.1:${BASELINE_PORT}`);
+    const baseline = await startBaseline(bodyFile, budget + 30);
+    let baselineMem: MemResult | undefined;
+    if (PARTS.has('memory')) {
+      log('bench: baseline idle memory');
+      baselineMem = await memory(baseline);
+    }
+    const check = await request(BASELINE_PORT, 'GET', '/ari/asterisk/info');
+    if (!check.body.equals(info.body)) throw new Error('the baseline does not serve the same info body');
+
+    const script = path.join(tmp, 'post.lua');
+    fs.writeFileSync(
+      script,
+      `wrk.method = "POST"\nwrk.body = '${POST_BODY}'\nwrk.headers["Content-Type"] = "application/json"\n`,
+    );
+    const cases: HttpCase[] = [
+      { label: 'GET info c=1 (-t1 -c1)', spec: { threads: 1, conns: 1, path: '/ari/asterisk/info' } },
+      { label: 'GET info c=32 (-t2 -c32)', spec: { threads: 2, conns: 32, path: '/ari/asterisk/info' } },
+      { label: 'POST variable c=1 (-t1 -c1)', spec: { threads: 1, conns: 1, path: '/ari/asterisk/variable', script } },
+      { label: 'POST variable c=32 (-t2 -c32)', spec: { threads: 2, conns: 32, path: '/ari/asterisk/variable', script } },
+    ];
+    if (PARTS.has('http')) {
+      const post = await request(ARIADNE_PORT, 'POST', '/ari/asterisk/variable', { body: POST_BODY });
+      if (post.status !== 204) throw new Error(`POST /ari/asterisk/variable answered ${post.status}: ${post.body.toString()}`);
+      for (const s of [ariadne, baseline]) {
+        const other = s === ariadne ? baseline.pid : ariadne.pid;
+        log(`bench: warm-up ${s.name}`);
+        await runWrk(s, [other], { threads: 2, conns: 32, seconds: WARMUP_S, path: '/ari/asterisk/info' });
+        await runWrk(s, [other], { threads: 2, conns: 32, seconds: WARMUP_S, path: '/ari/asterisk/variable', script });
+      }
+      for (const c of cases) {
+        const runs = new Map<Server, WrkResult[]>([[ariadne, []], [baseline, []]]);
+        for (let i = 0; i < REPEAT; i++) {
+          for (const s of [ariadne, baseline]) {
+            const other = s === ariadne ? baseline.pid : ariadne.pid;
+            log(`bench: ${c.label} → ${s.name} (${DURATION} s${REPEAT > 1 ? `, run ${i + 1}/${REPEAT}` : ''})`);
+            const r = await runWrk(s, [other], { ...c.spec, seconds: DURATION });
+            log(`  ${int(r.rps)} req/s  p50 ${f3(r.p50)} ms  p99 ${f3(r.p99)} ms  max ${f2(r.max)} ms  CPU ${pct(r.serverCpu)}  noise ${pct(r.noise)}`);
+            if (r.non2xx || r.socketErrors) notes.push(`${c.label} → ${s.name}: ${r.non2xx} non-2xx responses, ${r.socketErrors} socket errors.`);
+            runs.get(s)?.push(r);
+          }
+        }
+        for (const s of [ariadne, baseline]) {
+          const sorted = [...(runs.get(s) ?? [])].sort((a, b) => a.rps - b.rps);
+          const r = sorted[Math.floor((sorted.length - 1) / 2)];
+          if (!r) continue;
+          if (r.noise >= 0.15) notes.push(`${c.label} → ${s.name}: other processes used ${pct(r.noise)} of a core during the run (noisy).`);
+          if (s === ariadne) c.ariadne = r;
+          else c.baseline = r;
+        }
+      }
+    }
+
+    let events: { ariadne: LatencyResult; baseline: LatencyResult } | undefined;
+    if (PARTS.has('events')) {
+      await waitQuiet([ariadne.pid, baseline.pid]);
+      log(`bench: event latency Ariadne (n=${EVENTS_N})`);
+      const a = await eventLatency(ariadne, EVENTS_N, EVENTS_WARMUP);
+      await waitQuiet([ariadne.pid, baseline.pid]);
+      log(`bench: event latency baseline (n=${EVENTS_N})`);
+      const b = await eventLatency(baseline, EVENTS_N, EVENTS_WARMUP);
+      events = { ariadne: a, baseline: b };
+    }
+
+    const after = procStatus(ariadne.pid);
+    const errors = ariadne.stderr().trim();
+    if (errors) notes.push(`Ariadne printed on its console: ${errors.split('\n').slice(0, 3).join(' / ')}`);
+    const text = report({
+      wrkVersion,
+      cases,
+      ...(events ? { events } : {}),
+      ...(ariadneMem && baselineMem ? { mem: { ariadne: ariadneMem, baseline: baselineMem, ...(PARTS.has('http') ? { ariadneAfterLoad: after } : {}) } } : {}),
+      infoBytes: info.body.length,
+      notes,
+    });
+
+    await Promise.all([stopChild(ariadne.child), stopChild(baseline.child)]);
+    process.stdout.write(`\n${text}\n`);
+    if (opts.write) {
+      if (!fs.existsSync(RESULTS)) fs.writeFileSync(RESULTS, header(machineInfo(wrkVersion).join(' ')) + '# Results\n\n');
+      fs.appendFileSync(RESULTS, `${text}\n`);
+      log(`bench: appended to ${path.relative(process.cwd(), RESULTS)}`);
+    }
+    if (profDir) {
+      await sleep(500);
+      log(`bench: Ariadne CPU profile(s) in ${profDir}: ${fs.readdirSync(profDir).join(', ')}`);
+    }
+  } finally {
+    killAll('SIGTERM');
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    if (!interrupted) process.stderr.write(`bench: ${(err as Error).stack ?? String(err)}\n`);
+    killAll('SIGKILL');
+    process.exit(1);
+  },
+);
