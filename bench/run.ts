@@ -356,7 +356,9 @@ password_format = plain
 async function startAriadne(tmp: string, maxSeconds: number, profDir: string | undefined): Promise<Server> {
   const conf = writeConfigTree(tmp);
   const nodeArgs = profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
-  const child = spawnGroup('timeout', ['-k', '5', String(maxSeconds), NODE, ...nodeArgs, 'src/main.ts', '-C', conf]);
+  // The compiled code, as `npm start` runs it (bin/ariadne picks dist/ when it is up to date).
+  const main = fs.existsSync('dist/src/main.js') ? 'dist/src/main.js' : 'src/main.ts';
+  const child = spawnGroup('timeout', ['-k', '5', String(maxSeconds), NODE, ...nodeArgs, main, '-C', conf]);
   const stderr = capture(child);
   try {
     await waitForHttp(ARIADNE_PORT, '/ari/asterisk/ping', child, 'Ariadne');

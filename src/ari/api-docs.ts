@@ -6,9 +6,10 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PROJECT_ROOT } from '../shared/paths.ts';
 
-export const SPEC_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'spec');
+/** The spec files are data, not code: they are read from the source tree also when running compiled code. */
+export const SPEC_DIR = path.join(PROJECT_ROOT, 'src', 'ari', 'spec');
 
 type Json = Record<string, unknown>;
 

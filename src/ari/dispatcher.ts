@@ -11,7 +11,7 @@
 
 import type { AriConfig, AriUser } from '../config/types.ts';
 import type { HeaderPair, HttpRequest, HttpResponse } from '../http/types.ts';
-import { Authenticator, credentialsFrom } from '../http/auth/authenticate.ts';
+import { Authenticator } from '../http/auth/authenticate.ts';
 import { corsHeaders, preflightHeaders } from '../http/cors.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { OperationSpec } from './operation.ts';
@@ -106,7 +106,7 @@ export class AriDispatcher {
 
   /** Authenticates a request's credentials; used by the WebSocket upgrade as well. */
   authenticate(authorization: string | undefined, apiKey: string | undefined, remoteAddress: string) {
-    return this.#auth.authenticate(credentialsFrom(authorization, apiKey), remoteAddress);
+    return this.#auth.authenticateRequest(authorization, apiKey, remoteAddress);
   }
 
   /** Serialises a JSON body the way ari.conf's `pretty` says. */
