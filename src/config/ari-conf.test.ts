@@ -5,9 +5,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadAriConf } from './ari-conf.ts';
 import { formatDiagnostic } from './parser.ts';
+import { REFERENCE_CONFIG_DIR } from '../../test/helpers/reference.ts';
 
 const REPO = path.resolve(import.meta.dirname, '..', '..');
-const REFERENCE = '/work/shared/reference/asterisk-22/config';
+const REFERENCE = REFERENCE_CONFIG_DIR;
 
 /** The ari.conf from the ARI setup guide (the seed), verbatim. */
 const SEED_ARI_CONF = `[general]

@@ -14,6 +14,7 @@ import {
   sectionsNamed,
 } from './parser.ts';
 import type { ConfDocument } from './parser.ts';
+import { REFERENCE_CONFIG_DIR } from '../../test/helpers/reference.ts';
 
 const ETC = '/etc/asterisk';
 
@@ -338,7 +339,7 @@ test('parseConfFile reads from disk, with includes, globs and a configDir', () =
 });
 
 test('the Asterisk reference configuration parses without diagnostics', () => {
-  const dir = '/work/shared/reference/asterisk-22/config';
+  const dir = REFERENCE_CONFIG_DIR;
   for (const name of fs.readdirSync(dir).filter((f) => f.endsWith('.conf'))) {
     const doc = parseConfFile(path.join(dir, name));
     assert.deepEqual(doc.diagnostics, [], name);

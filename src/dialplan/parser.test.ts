@@ -7,10 +7,11 @@ import { fileURLToPath } from 'node:url';
 import { formatDiagnostic, memoryConfHost } from '../config/parser.ts';
 import type { Dialplan, DialplanExtension } from './model.ts';
 import { loadExtensions, parseExtensionsText } from './parser.ts';
+import { REFERENCE_CONFIG_DIR } from '../../test/helpers/reference.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SEED_DIR = path.join(ROOT, 'configs');
-const REFERENCE_DIR = '/work/shared/reference/asterisk-22/config';
+const REFERENCE_DIR = REFERENCE_CONFIG_DIR;
 const FILE = '/etc/asterisk/extensions.conf';
 
 function parse(text: string): Dialplan {
