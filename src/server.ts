@@ -25,7 +25,7 @@ import { WsUri } from './http/ws-uri.ts';
 import { AriInterface } from './ari/ari-interface.ts';
 import { asteriskHandlers } from './ari/resources/asterisk.ts';
 import { applicationHandlers } from './ari/resources/applications.ts';
-import { eventHandlers } from './ari/resources/events.ts';
+import { claimHandlers, eventHandlers } from './ari/resources/events.ts';
 import { AriError } from './ari/errors.ts';
 import { CommandRegistry } from './cli/registry.ts';
 import { astdbFile } from './core/astdb.ts';
@@ -42,7 +42,13 @@ import { registerDialplanCommands } from './dialplan/show.ts';
 import { canMatchExtension, matchMoreExtension, existsExtension } from './dialplan/lookup.ts';
 import { readVariableOrFunction, setVariableOrFunction } from './dialplan/substitute.ts';
 import { Stasis } from './stasis/stasis.ts';
+import { StasisBroadcast } from './stasis/broadcast.ts';
+import { ChannelDeviceStates } from './core/channel-device-states.ts';
+import { HintStates, registerHintCommands } from './dialplan/hint-states.ts';
+import { deviceStateFunctions } from './dialplan/functions/device-state.ts';
 import { channelHandlers } from './ari/resources/channels.ts';
+import { bridgeHandlers } from './ari/resources/bridges.ts';
+import { endpointHandlers } from './ari/resources/endpoints.ts';
 import { registerChannelCommands } from './cli/commands/channels.ts';
 import type { Dialplan } from './dialplan/model.ts';
 import { startControlServer, type ControlServer } from './cli/control-server.ts';
@@ -177,6 +183,19 @@ export async function startAriadne(opts: StartOptions = {}): Promise<Ariadne> {
     core.apps.register(app);
   }
   const stasis = new Stasis({ core, apps, logger: logger.child('stasis') });
+  const broadcast = new StasisBroadcast({ core, apps, stasis, logger: logger.child('stasis') });
+  // Device states fed by channels (after Stasis on the bus, so a channel's own event reaches applications
+  // before the DeviceStateChanged it causes), and extension states fed by device states.
+  const channelStates = new ChannelDeviceStates({
+    core,
+    states: state.states,
+    logger: logger.child('devicestate'),
+    extensionExists: (context, exten) => existsExtension(engine.dialplan, context, exten, 1),
+  });
+  const hintStates = new HintStates({ states: state.states, dialplan: () => engine.dialplan });
+  functions.registerAll(
+    deviceStateFunctions({ deviceState: (d) => state.states.get(d), extensionState: (context, exten) => hintStates.extensionState(context, exten) }),
+  );
   state.states.onChange((e) => {
     for (const app of apps.list()) {
       if (app.subscribeAll || app.subscriptions.deviceStates.has(e.name)) {
@@ -255,6 +274,7 @@ export async function startAriadne(opts: StartOptions = {}): Promise<Ariadne> {
         endpoint: () => undefined,
       },
     }),
+    ...claimHandlers({ claim: (channelId, application) => broadcast.claim(channelId, application) }),
     ...channelHandlers({
       core,
       stasis,
@@ -263,6 +283,8 @@ export async function startAriadne(opts: StartOptions = {}): Promise<Ariadne> {
         set: (ch, name, value) => void setVariableOrFunction(name, value, engine.scope(ch)),
       },
     }),
+    ...bridgeHandlers({ core }),
+    ...endpointHandlers({ channels: core.channels }),
   };
 
   const ari = new AriInterface({
@@ -315,7 +337,11 @@ export async function startAriadne(opts: StartOptions = {}): Promise<Ariadne> {
   modules.register({ name: 'logger.so', description: 'Logger', supportLevel: 'core', running: true, reload: reloadLogger });
   modules.register({ name: 'pbx_config.so', description: 'Text Extension Configuration', supportLevel: 'core', running: true, reload: () => void reloadDialplan() });
   modules.register({ name: 'app_stasis.so', description: 'Stasis dialplan application', supportLevel: 'core', running: true });
+  modules.register({ name: 'app_stasis_broadcast.so', description: 'Stasis application broadcast', supportLevel: 'extended', running: true });
+  modules.register({ name: 'res_stasis_broadcast.so', description: 'Stasis application broadcast', supportLevel: 'extended', running: true, useCount: () => 1 });
   modules.register({ name: 'res_ari_channels.so', description: 'RESTful API module - Channel resources', supportLevel: 'core', running: true });
+  modules.register({ name: 'res_ari_bridges.so', description: 'RESTful API module - Bridge resources', supportLevel: 'core', running: true });
+  modules.register({ name: 'res_ari_endpoints.so', description: 'RESTful API module - Endpoint resources', supportLevel: 'core', running: true });
   modules.register({ name: 'app_dial.so', description: 'Dialing Application', supportLevel: 'core', running: true });
   modules.register({ name: 'res_http_websocket.so', description: 'HTTP WebSocket Support', supportLevel: 'core', running: true });
 
@@ -339,6 +365,9 @@ export async function startAriadne(opts: StartOptions = {}): Promise<Ariadne> {
       ari.close();
       await http.close();
       for (const ch of core.channels.list()) ch.hangup();
+      broadcast.close();
+      hintStates.close();
+      channelStates.close();
       state.close();
       await control?.close();
       await logger.close();
@@ -349,6 +378,7 @@ export async function startAriadne(opts: StartOptions = {}): Promise<Ariadne> {
 
   registerChannelCommands(commands, { core, functions: () => functions.list() });
   registerDialplanCommands(commands, { dialplan: () => engine.dialplan, reload: reloadDialplan });
+  registerHintCommands(commands, hintStates);
   registerAriCommands(commands, {
     config: () => ariConfig,
     apps: () =>

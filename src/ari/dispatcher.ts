@@ -44,6 +44,11 @@ export interface OperationHandler {
   handle(ctx: AriContext): AriResult | Promise<AriResult>;
   /** Asterisk's own wording for some parameter errors. */
   readonly messages?: ParamMessages;
+  /**
+   * The operation is not served yet: the handler only answers what does not depend on it (an unknown
+   * channel's 404, a channel outside Stasis's 409) and then 501. Coverage counts it as not served.
+   */
+  readonly pending?: boolean;
 }
 
 /** Handlers keyed by `<resource>.<nickname>`, e.g. `asterisk.ping`. */
@@ -93,7 +98,8 @@ export class AriDispatcher {
     const out = new Set<string>();
     for (const op of operations) {
       const key = `${op.resource}.${op.nickname}`;
-      if (op.upgrade === 'websocket' || this.#handlers[key]) out.add(key);
+      const handler = this.#handlers[key];
+      if (op.upgrade === 'websocket' || (handler && !handler.pending)) out.add(key);
     }
     return out;
   }

@@ -38,6 +38,7 @@ export type CoreMessage =
     })
   | (Base & { readonly type: 'BridgeCreated'; readonly bridge: BridgeSnapshot })
   | (Base & { readonly type: 'BridgeDestroyed'; readonly bridge: BridgeSnapshot })
+  | (Base & { readonly type: 'BridgeVideoSourceChanged'; readonly bridge: BridgeSnapshot; readonly oldVideoSourceId?: string })
   | (Base & { readonly type: 'ChannelEnteredBridge'; readonly bridge: BridgeSnapshot; readonly channel: ChannelSnapshot })
   | (Base & { readonly type: 'ChannelLeftBridge'; readonly bridge: BridgeSnapshot; readonly channel: ChannelSnapshot });
 

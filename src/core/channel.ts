@@ -89,6 +89,8 @@ export interface ChannelInit {
 }
 
 const EMPTY_CALLER: CallerId = Object.freeze({ name: '', number: '' });
+/** The hangup signal's abort reason: a plain value, because `abort()` without one builds a DOMException with a stack trace on every hangup. */
+const HANGUP_REASON = 'hangup';
 
 export class Channel {
   readonly id: string;
@@ -331,7 +333,7 @@ export class Channel {
       cause: options.eventCause ?? this.#hangupCause,
       soft: options.soft,
     });
-    if (!this.#hangup.signal.aborted) this.#hangup.abort();
+    if (!this.#hangup.signal.aborted) this.#hangup.abort(HANGUP_REASON);
   }
 
   /** Publishes a hangup request event without aborting the runner (the PBX's own soft request at its end). */
@@ -346,11 +348,19 @@ export class Channel {
     return () => this.#frameListeners.delete(listener);
   }
 
-  /** Called by drivers: the far side answered, rang, hung up, sent a digit... */
+  /**
+   * Called by drivers: the far side answered, rang, hung up, sent a digit, put this leg on hold... Digits and
+   * hold are published about this channel (ChannelDtmfReceived, ChannelHold/ChannelUnhold) as Asterisk does
+   * for what a channel receives.
+   */
   deliverFrame(frame: ChannelFrame): void {
     if (this.#destroyed) return;
     if (frame.type === 'dtmf') {
       this.#publish({ type: 'ChannelDtmfReceived', timestamp: this.#env.now(), channel: this.snapshot(), digit: frame.digit, durationMs: frame.durationMs });
+    } else if (frame.type === 'hold') {
+      this.#publish({ type: 'ChannelHold', timestamp: this.#env.now(), channel: this.snapshot(), ...(frame.musicclass ? { musicclass: frame.musicclass } : {}) });
+    } else if (frame.type === 'unhold') {
+      this.#publish({ type: 'ChannelUnhold', timestamp: this.#env.now(), channel: this.snapshot() });
     }
     for (const l of [...this.#frameListeners]) l(frame);
   }
@@ -368,7 +378,7 @@ export class Channel {
     if (this.#destroyed) return;
     if (cause !== undefined && this.#hangupCause === 0) this.setHangupCause(cause);
     this.#destroyed = true;
-    if (!this.#hangup.signal.aborted) this.#hangup.abort();
+    if (!this.#hangup.signal.aborted) this.#hangup.abort(HANGUP_REASON);
     try {
       this.tech.driver.hangup(this);
     } finally {

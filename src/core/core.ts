@@ -14,8 +14,12 @@ import type { Channel } from './channel.ts';
 
 /** How core asks the dialplan to run a channel. */
 export interface PbxPort {
-  /** Runs the channel's dialplan from its current location until it ends, then hangs the channel up. */
-  run(channel: Channel): Promise<void>;
+  /**
+   * Runs the channel's dialplan from its current location until it ends, then hangs the channel up. With
+   * `inline`, the dialplan runs inside an application that owns the channel (Stasis `continue` on a channel
+   * originated straight into an application): at the end the channel is left to that owner, not hung up.
+   */
+  run(channel: Channel, options?: { readonly inline?: boolean }): Promise<void>;
   /** Whether `context,exten,priority` exists (for originate and Local channels). */
   exists(context: string, exten: string, priority: number, callerId?: string): boolean;
   /** Priority number of `label` in `context,exten`, if any. */

@@ -1,8 +1,12 @@
 /**
  * Placing a call on a requested leg and waiting for its outcome, as Dial() and originate do: publishes Dial
- * events (`dialstatus` '' at the start, then RINGING/PROGRESS/ANSWER/BUSY/CONGESTION/NOANSWER/CANCEL/
- * CHANUNAVAIL), marks the leg Ringing/Up, and resolves with the final status. On failure the caller decides
+ * events (`dialstatus` '' once the call is placed, then RINGING/PROGRESS/ANSWER/BUSY/CONGESTION/NOANSWER/
+ * CANCEL), marks the leg Ringing/Up, and resolves with the final status. On failure the caller decides
  * whether to hang the leg up.
+ *
+ * A leg the driver cannot call at all (a Local channel whose extension does not exist) resolves CHANUNAVAIL
+ * with cause 0 and no Dial event, as Asterisk publishes Dial only after a successful `ast_call`. The leg's
+ * application (`AppDial2` for originate, `AppDial` for Dial()) is set by whoever requested it, silently.
  */
 
 import type { Channel } from './channel.ts';
@@ -25,6 +29,8 @@ export interface DialResult {
   readonly status: DialStatus;
   /** Cause for the leg when the attempt failed. */
   readonly cause: number;
+  /** Why the driver could not place the call at all (CHANUNAVAIL without a Dial event). */
+  readonly error?: string;
 }
 
 export function placeCall(core: Core, peer: Channel, options: DialOptions): Promise<DialResult> {
@@ -39,8 +45,6 @@ export function placeCall(core: Core, peer: Channel, options: DialOptions): Prom
       forward: '',
     });
 
-  peer.enterApp('AppDial2', '(Outgoing Line)');
-  publishDial('');
   return new Promise<DialResult>((resolve) => {
     let done = false;
     const finish = (result: DialResult, status?: string) => {
@@ -86,8 +90,10 @@ export function placeCall(core: Core, peer: Channel, options: DialOptions): Prom
     peer.hangupSignal.addEventListener('abort', onPeerGone, { once: true });
     try {
       peer.driver.call(peer, { timeoutMs: options.timeoutMs });
-    } catch {
-      finish({ status: 'CHANUNAVAIL', cause: CAUSE.FAILURE }, 'CHANUNAVAIL');
+    } catch (err) {
+      finish({ status: 'CHANUNAVAIL', cause: CAUSE.UNKNOWN, error: (err as Error)?.message ?? String(err) });
+      return;
     }
+    if (!done) publishDial('');
   });
 }

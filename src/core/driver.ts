@@ -53,7 +53,10 @@ export type ChannelFrame =
   | { readonly type: 'busy' }
   | { readonly type: 'congestion' }
   | { readonly type: 'hangup'; readonly cause: number }
-  | { readonly type: 'dtmf'; readonly digit: string; readonly durationMs: number };
+  | { readonly type: 'dtmf'; readonly digit: string; readonly durationMs: number }
+  /** The far side put this leg on hold (ChannelHold) or took it off (ChannelUnhold). */
+  | { readonly type: 'hold'; readonly musicclass?: string }
+  | { readonly type: 'unhold' };
 
 export interface EndpointView {
   readonly technology: string;

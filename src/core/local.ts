@@ -68,15 +68,23 @@ export class LocalDriver implements ChannelDriver {
     if (!two) return;
     const { context, exten } = two.location;
     const pbx = this.#core.pbx;
+    // As Asterisk's Local call: ;1's variables are copied to ;2, ;2's caller is who ;1 is connected to, and ;2
+    // is connected to ;1's caller (ChannelConnectedLine when that changes it).
+    for (const [name, value] of channel.variables()) two.setVariable(name, value);
+    two.setCaller(channel.connected, { publish: false });
+    const caller = channel.caller;
+    const changed = caller.name !== two.connected.name || caller.number !== two.connected.number;
+    two.setConnected(caller, { publish: changed });
     if (!pbx.exists(context, exten, 1, two.caller.number)) {
-      // Nothing to run: both halves go away (Asterisk reports cause 0 for both).
-      queueMicrotask(() => {
-        two.hangup();
-        channel.deliverFrame({ type: 'hangup', cause: 0 });
-      });
-      return;
+      // Nothing to run: the call fails. The ;2 half goes at once (cause 0, without telling ;1, as Asterisk's
+      // failed ast_call does); whoever placed the call hangs ;1 up.
+      channel.attachments.delete(PEER);
+      two.attachments.delete(PEER);
+      two.hangup();
+      throw new AriadneError('ERR_NOT_FOUND', `No such extension/context '${exten}@${context}' while calling Local channel`);
     }
-    void pbx.run(two);
+    // The ;2 half starts its dialplan after the caller has published that the call was placed.
+    queueMicrotask(() => void pbx.run(two));
   }
 
   answer(channel: Channel): void {
@@ -101,7 +109,7 @@ export class LocalDriver implements ChannelDriver {
   indicate(channel: Channel, indication: Indication): void {
     const peer = localPeer(channel);
     if (!peer) return;
-    if (indication === 'ringing' || indication === 'progress' || indication === 'busy' || indication === 'congestion') {
+    if (indication === 'ringing' || indication === 'progress' || indication === 'busy' || indication === 'congestion' || indication === 'hold' || indication === 'unhold') {
       peer.deliverFrame({ type: indication });
     }
   }

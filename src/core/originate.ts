@@ -23,6 +23,8 @@ export interface OriginateOptions {
   readonly otherId?: string;
   readonly caller?: CallerId;
   readonly variables?: Readonly<Record<string, string>>;
+  /** Sets one of `variables` (dialplan functions such as `CALLERID(name)` included); a plain variable by default. */
+  readonly setVariable?: (channel: Channel, name: string, value: string) => void;
   /** Runs after the legs exist and before dialing starts (Stasis subscribes the application here). */
   readonly onCreated?: (channel: Channel) => void;
   /** False for `POST /channels/create`: the leg is made but not dialed. */
@@ -48,7 +50,8 @@ export function originate(core: Core, options: OriginateOptions): Channel {
     ...(options.otherId !== undefined ? { otherId: options.otherId } : {}),
     ...(options.caller ? { caller: options.caller } : {}),
   });
-  for (const [k, v] of Object.entries(options.variables ?? {})) channel.setVariable(k, v);
+  if (options.dial !== false) channel.setApp('AppDial2', '(Outgoing Line)');
+  for (const [k, v] of Object.entries(options.variables ?? {})) (options.setVariable ?? ((c, n, val) => c.setVariable(n, val)))(channel, k, v);
   options.onCreated?.(channel);
   if (options.dial === false) return channel;
   const dialstring = options.endpoint.slice(options.endpoint.indexOf('/') + 1);

@@ -15,13 +15,15 @@ import type { AppOutcome, GotoTarget } from '../core/applications.ts';
 import { CAUSE } from '../core/causes.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Dialplan } from './model.ts';
-import { existsExtension, findLabel, findPriorityLocation } from './lookup.ts';
+import { existsExtension, findContext, findLabel, findPriorityLocation } from './lookup.ts';
 import { substitute, type SubstitutionScope } from './substitute.ts';
 import type { FunctionRegistry } from './functions/registry.ts';
 import { channelScope, type ScopeServices } from './scope.ts';
 
 /** Steps a channel may run back to back without any application waiting before it is declared a loop. */
 export const MAX_STEPS_WITHOUT_WAIT = 10_000;
+/** A step that took at least this long counts as having waited. */
+const WAITED_MS = 10;
 /** The loop yields to the event loop after this many synchronous steps. */
 const YIELD_EVERY = 64;
 
@@ -75,7 +77,7 @@ export class DialplanEngine implements PbxPort {
     return channelScope(channel, this.#services);
   }
 
-  async run(channel: Channel): Promise<void> {
+  async run(channel: Channel, options: { readonly inline?: boolean } = {}): Promise<void> {
     const log = this.#logger;
     let steps = 0;
     let sinceWait = 0;
@@ -87,7 +89,9 @@ export class DialplanEngine implements PbxPort {
         const hit = findPriorityLocation(this.#dialplan, loc.context, loc.exten, loc.priority, callerId ? { callerId } : {});
         if (!hit) {
           if (this.#toInvalidHandler(channel)) continue;
-          if (this.exists(loc.context, loc.exten, 1, callerId) || loc.priority > 1) {
+          if (!findContext(this.#dialplan, loc.context)) {
+            log.warning(`Channel '${channel.name}' sent to context '${loc.context}', which does not exist (exten ${loc.exten}, priority ${loc.priority}); hanging up`);
+          } else if (this.exists(loc.context, loc.exten, 1, callerId) || loc.priority > 1) {
             log.verbose(2, `Auto fallthrough, channel '${channel.name}' status is '${channel.getVariable('DIALSTATUS') ?? 'UNKNOWN'}'`);
           } else {
             log.warning(`Channel '${channel.name}' sent to invalid extension: context,exten,priority=${loc.context},${loc.exten},${loc.priority}`);
@@ -113,7 +117,8 @@ export class DialplanEngine implements PbxPort {
           break;
         }
         steps++;
-        sinceWait = Date.now() - started > 0 ? 0 : sinceWait + 1;
+        // An application that really waited (a Wait(), a call, an application) ends a run of busy steps.
+        sinceWait = Date.now() - started >= WAITED_MS ? 0 : sinceWait + 1;
         if (sinceWait > MAX_STEPS_WITHOUT_WAIT) {
           log.error(
             `Channel '${channel.name}' ran ${MAX_STEPS_WITHOUT_WAIT} dialplan steps without waiting (a Goto loop?) at ${loc.context},${loc.exten},${loc.priority} [${step.file}:${step.line}]; hanging up`,
@@ -130,7 +135,7 @@ export class DialplanEngine implements PbxPort {
         }
       }
     } finally {
-      this.#finish(channel);
+      if (!options.inline) this.#finish(channel);
     }
   }
 
@@ -163,8 +168,8 @@ export class DialplanEngine implements PbxPort {
 
   #finish(channel: Channel): void {
     if (channel.destroyed) return;
-    channel.setApp('', '');
     channel.publishHangupRequest(CAUSE.NORMAL_CLEARING, true);
+    channel.setApp('', '');
     channel.hangup(channel.hangupCause || CAUSE.NORMAL_CLEARING);
   }
 }

@@ -62,8 +62,27 @@ export interface ApplicationMoveFailed extends AppMessageBase {
   readonly args: readonly string[];
 }
 
+/** A channel offered by `StasisBroadcast()`; the first application to claim it gets it. */
+export interface CallBroadcast extends AppMessageBase {
+  readonly type: 'CallBroadcast';
+  readonly channel: ChannelSnapshot;
+  /** The caller's number ('' when unknown). */
+  readonly caller: string;
+  /** The extension the channel was at ('' when unknown). */
+  readonly called: string;
+}
+
+/** A broadcast channel was claimed (sent only when `StasisBroadcast()` asked for it). */
+export interface CallClaimed extends AppMessageBase {
+  readonly type: 'CallClaimed';
+  readonly channel: ChannelSnapshot;
+  readonly winnerApp: string;
+}
+
 export type AppMessage =
   | ApplicationReplaced
+  | CallBroadcast
+  | CallClaimed
   | DeviceStateChanged
   | ApplicationMoveFailed
   | ApplicationRegistered

@@ -11,12 +11,20 @@
  * application, or since it was originated to it, or explicitly), and those that asked for everything
  * (`subscribeAll`). Delivery is synchronous, so an application sees one channel's events in the order they
  * happened.
+ *
+ * Bridges, as Asterisk's applications see them: when a channel in an application enters a bridge, the
+ * application is subscribed to that bridge (so it hears about the other members, the video source and the
+ * bridge's end). Leaving the bridge while staying in the application (removeChannel, a move to another bridge)
+ * drops that subscription again; leaving because the channel leaves the application (hangup, continue) or
+ * because the bridge is being destroyed keeps it until the bridge is destroyed, so the application still gets
+ * BridgeDestroyed. A channel leaves its bridge before StasisEnd (ChannelLeftBridge, StasisEnd, as in Asterisk);
+ * a channel moved to another application stays bridged and the subscription moves with it.
  */
 
 import type { Core } from '../core/core.ts';
 import type { Channel } from '../core/channel.ts';
 import type { CoreMessage } from '../core/bus.ts';
-import type { GotoTarget } from '../core/applications.ts';
+import type { AppOutcome, GotoTarget } from '../core/applications.ts';
 import type { Logger } from '../shared/logger.ts';
 import { AriadneError } from '../shared/errors.ts';
 import type { AppRegistry, StasisApp } from './app-registry.ts';
@@ -34,9 +42,10 @@ export type StasisExit =
 export class StasisControl {
   readonly channel: Channel;
   readonly app: string;
-  #exit: ((exit: StasisExit) => void) | undefined;
+  /** Ends the channel's stay in the application; false when the exit was refused (a move to an unknown app). */
+  #exit: ((exit: StasisExit) => boolean) | undefined;
 
-  constructor(channel: Channel, app: string, exit: (exit: StasisExit) => void) {
+  constructor(channel: Channel, app: string, exit: (exit: StasisExit) => boolean) {
     this.channel = channel;
     this.app = app;
     this.#exit = exit;
@@ -44,13 +53,12 @@ export class StasisControl {
 
   /** Sends the channel back to the dialplan (empty target = the next priority). */
   continueInDialplan(target: GotoTarget): void {
-    this.#exit?.({ kind: 'continue', target });
-    this.#exit = undefined;
+    if (this.#exit?.({ kind: 'continue', target })) this.#exit = undefined;
   }
 
+  /** Moves the channel to another application; if that one is not registered the channel stays here. */
   move(app: string, args: readonly string[]): void {
-    this.#exit?.({ kind: 'move', app, args });
-    this.#exit = undefined;
+    if (this.#exit?.({ kind: 'move', app, args })) this.#exit = undefined;
   }
 }
 
@@ -90,6 +98,10 @@ export class Stasis {
   readonly #core: Core;
   readonly #apps: AppRegistry;
   readonly #logger: Logger;
+  /** Bridge subscriptions held because an application's channel is in that bridge, by channel id. */
+  readonly #bridgeHolds = new Map<string, { readonly app: string; readonly bridgeId: string }>();
+  /** Channels leaving their bridge because they are leaving their application. */
+  readonly #leavingStasis = new Set<string>();
 
   constructor(options: { core: Core; apps: AppRegistry; logger: Logger }) {
     this.#core = options.core;
@@ -99,13 +111,51 @@ export class Stasis {
     this.#core.apps.register({
       name: 'Stasis',
       synopsis: 'Hand the channel to a Stasis (ARI) application',
-      execute: async ({ channel, data }) => {
-        const [app = '', ...args] = splitStasisArgs(data);
-        const exit = await this.run(channel, app.trim(), args);
-        if (exit?.kind === 'continue') return { goto: exit.target };
-        return undefined;
-      },
+      execute: ({ channel, data, inDialplan }) => this.exec(channel, data, inDialplan),
     });
+  }
+
+  /**
+   * `Stasis(app[,args...])` as app_stasis runs it: STASISSTATUS is cleared, the channel stays in the
+   * application until it leaves, then STASISSTATUS is SUCCESS (FAILED when the application is not registered,
+   * and the dialplan goes on). `continue` sends a dialplan channel to its target (no target: the next
+   * priority); a channel without a dialplan of its own (originated straight into the application, or created)
+   * runs the dialplan at its target here, inside the application, and STASISSTATUS is set when that ends.
+   */
+  async exec(channel: Channel, data: string, inDialplan: boolean): Promise<AppOutcome> {
+    const [app = '', ...args] = splitStasisArgs(data);
+    channel.setVariable('STASISSTATUS', '');
+    return this.enter(channel, app.trim(), args, inDialplan);
+  }
+
+  /**
+   * The part of `Stasis()` after its arguments are read (STASISSTATUS already cleared): runs the channel in
+   * `app`, then sets STASISSTATUS and returns what the dialplan does next. `StasisBroadcast()` uses it for the
+   * application that claimed the channel.
+   */
+  async enter(channel: Channel, app: string, args: readonly string[], inDialplan: boolean): Promise<AppOutcome> {
+    const exit = await this.run(channel, app, args);
+    if (!exit) {
+      channel.setVariable('STASISSTATUS', 'FAILED');
+      return channel.hangupRequested ? { hangup: true } : undefined;
+    }
+    let outcome: AppOutcome = undefined;
+    if (exit.kind === 'continue') {
+      const t = exit.target;
+      const hasTarget = t.context !== undefined || t.exten !== undefined || t.priority !== undefined || t.label !== undefined;
+      if (inDialplan) {
+        if (hasTarget) outcome = { goto: t };
+      } else if (!channel.hangupRequested && !channel.destroyed) {
+        const loc = channel.location;
+        const context = t.context ?? loc.context;
+        const exten = t.exten ?? loc.exten;
+        const priority = t.label !== undefined ? this.#core.pbx.findLabel(context, exten, t.label) : t.priority;
+        channel.setLocation({ context, exten, priority: priority ?? loc.priority });
+        await this.#core.pbx.run(channel, { inline: true });
+      }
+    }
+    channel.setVariable('STASISSTATUS', 'SUCCESS');
+    return outcome;
   }
 
   get apps(): AppRegistry {
@@ -113,8 +163,8 @@ export class Stasis {
   }
 
   /**
-   * Runs a channel in application `app` until it leaves; returns how it left, or undefined when the
-   * application is not registered (STASISSTATUS=FAILED).
+   * Runs a channel in application `app` until it leaves (hangup or continue; a move goes on in the next
+   * application); returns how it left, or undefined when the application is not registered.
    */
   async run(channel: Channel, appName: string, args: readonly string[]): Promise<StasisExit | undefined> {
     let name = appName;
@@ -122,28 +172,32 @@ export class Stasis {
     for (;;) {
       const app = this.#apps.get(name);
       if (!app) {
-        this.#logger.warning(`Stasis app '${name}' not registered for ${channel.name}`);
-        channel.setVariable('STASISSTATUS', 'FAILED');
+        this.#logger.warning(`${channel.name}: Stasis app '${name}' doesn't exist`);
         return undefined;
       }
       const exit = await this.#runOnce(channel, app, appArgs);
       if (exit.kind !== 'move') return exit;
-      if (!this.#apps.get(exit.app)) {
-        // Moving to an unregistered application fails; the channel stays where it was.
-        this.#apps.publish({ type: 'ApplicationMoveFailed', application: name, timestamp: this.#core.now(), channel: channel.snapshot(), destination: exit.app, args: exit.args });
-        continue;
-      }
       name = exit.app;
       appArgs = exit.args;
     }
   }
 
   async #runOnce(channel: Channel, app: StasisApp, args: readonly string[]): Promise<StasisExit> {
-    channel.setVariable('STASISSTATUS', '');
     this.subscribe(app.name, 'channels', channel.id);
     channel.setStasisApp(app.name);
+    // Moved here from another application while bridged: the bridge subscription follows the channel.
+    if (channel.bridgeId) this.#holdBridge(channel.id, app.name, channel.bridgeId);
     const exit = await new Promise<StasisExit>((resolve) => {
-      const control = new StasisControl(channel, app.name, (e) => resolve(e));
+      const control = new StasisControl(channel, app.name, (e) => {
+        if (e.kind === 'move' && !this.#apps.get(e.app)) {
+          // Moving to an application that is not registered fails; the channel stays (no StasisEnd).
+          this.#logger.error(`Could not move to Stasis app '${e.app}' - not registered`);
+          this.#apps.publish({ type: 'ApplicationMoveFailed', application: app.name, timestamp: this.#core.now(), channel: channel.snapshot(), destination: e.app, args: e.args });
+          return false;
+        }
+        resolve(e);
+        return true;
+      });
       channel.attachments.set(CONTROL, control);
       this.#apps.publish({ type: 'StasisStart', application: app.name, timestamp: this.#core.now(), args: [...args], channel: channel.snapshot() });
       if (channel.hangupSignal.aborted) resolve({ kind: 'hangup' });
@@ -152,12 +206,40 @@ export class Stasis {
     channel.attachments.delete(CONTROL);
     // Let queued REST operations on the channel finish before it leaves.
     await channel.control(() => undefined);
+    // Leaving the application means leaving the bridge, before StasisEnd; a move keeps the channel bridged.
+    const bridge = exit.kind !== 'move' && channel.bridgeId ? this.#core.bridges.get(channel.bridgeId) : undefined;
+    if (bridge) {
+      this.#leavingStasis.add(channel.id);
+      try {
+        bridge.remove(channel);
+      } finally {
+        this.#leavingStasis.delete(channel.id);
+      }
+    }
     this.#apps.publish({ type: 'StasisEnd', application: app.name, timestamp: this.#core.now(), channel: channel.snapshot() });
     this.unsubscribe(app.name, 'channels', channel.id);
     channel.setStasisApp(undefined);
-    if (channel.bridgeId) this.#core.bridges.get(channel.bridgeId)?.remove(channel);
-    channel.setVariable('STASISSTATUS', 'SUCCESS');
     return exit;
+  }
+
+  /** Subscribes `app` to the bridge its channel is in (taking over a hold another application had). */
+  #holdBridge(channelId: string, app: string, bridgeId: string): void {
+    const held = this.#bridgeHolds.get(channelId);
+    if (held?.app === app && held.bridgeId === bridgeId) return;
+    if (held) this.unsubscribe(held.app, 'bridges', held.bridgeId);
+    this.#bridgeHolds.delete(channelId);
+    if (!this.#apps.get(app)) return;
+    this.subscribe(app, 'bridges', bridgeId);
+    this.#bridgeHolds.set(channelId, { app, bridgeId });
+  }
+
+  /** A channel left `bridgeId`: its application stops hearing about the bridge unless it keeps it (see top). */
+  #releaseBridge(channelId: string, bridgeId: string): void {
+    const held = this.#bridgeHolds.get(channelId);
+    if (!held || held.bridgeId !== bridgeId) return;
+    this.#bridgeHolds.delete(channelId);
+    const keep = this.#leavingStasis.has(channelId) || this.#core.bridges.get(bridgeId)?.destroyed === true;
+    if (!keep) this.unsubscribe(held.app, 'bridges', bridgeId);
   }
 
   /** Adds one subscription of `app` to a channel, bridge, endpoint or device. */
@@ -200,10 +282,16 @@ export class Stasis {
         break;
       case 'BridgeCreated':
       case 'BridgeDestroyed':
+      case 'BridgeVideoSourceChanged':
         channels = [];
         bridges = [m.bridge.id];
         break;
       case 'ChannelEnteredBridge':
+        // The application hears about the bridge from the moment its channel enters it.
+        if (m.channel.stasisApp) this.#holdBridge(m.channel.id, m.channel.stasisApp, m.bridge.id);
+        channels = [m.channel.id];
+        bridges = [m.bridge.id];
+        break;
       case 'ChannelLeftBridge':
         channels = [m.channel.id];
         bridges = [m.bridge.id];
@@ -221,8 +309,12 @@ export class Stasis {
         this.#apps.publish({ ...rest, type: 'ChannelUserevent', application: app.name });
       } else this.#apps.publish({ ...m, application: app.name } as AppMessage);
     }
+    if (m.type === 'ChannelLeftBridge') this.#releaseBridge(m.channel.id, m.bridge.id);
     // A destroyed channel or bridge leaves every subscription behind.
-    if (m.type === 'ChannelDestroyed') for (const app of this.#apps.list()) app.subscriptions.channels.delete(m.channel.id);
+    if (m.type === 'ChannelDestroyed') {
+      for (const app of this.#apps.list()) app.subscriptions.channels.delete(m.channel.id);
+      this.#bridgeHolds.delete(m.channel.id);
+    }
     if (m.type === 'BridgeDestroyed') for (const app of this.#apps.list()) app.subscriptions.bridges.delete(m.bridge.id);
   }
 }

@@ -49,6 +49,7 @@ export function bridgeJson(b: BridgeSnapshot): Record<string, unknown> {
     video_mode: b.videoMode,
   };
   if (b.videoSourceId) out.video_source_id = b.videoSourceId;
+  if (b.bridgevars) out.bridgevars = { ...b.bridgevars };
   return out;
 }
 
@@ -62,6 +63,10 @@ export function toWire(message: AppMessage, asteriskId: string): Record<string, 
       return { type: message.type, timestamp, application: message.application, asterisk_id: asteriskId };
     case 'DeviceStateChanged':
       return { type: message.type, application: message.application, timestamp, device_state: { name: message.name, state: message.state }, asterisk_id: asteriskId };
+    case 'CallBroadcast':
+      return { type: message.type, timestamp, channel: channelJson(message.channel), caller: message.caller, called: message.called, ...tail };
+    case 'CallClaimed':
+      return { type: message.type, timestamp, channel: channelJson(message.channel), winner_app: message.winnerApp, ...tail };
     case 'ApplicationMoveFailed':
       return { type: message.type, timestamp, channel: channelJson(message.channel), destination: message.destination, args: [...message.args], ...tail };
     case 'ChannelUserevent': {
@@ -123,6 +128,11 @@ export function toWire(message: AppMessage, asteriskId: string): Record<string, 
     case 'BridgeCreated':
     case 'BridgeDestroyed':
       return { type: message.type, timestamp, bridge: bridgeJson(message.bridge), ...tail };
+    case 'BridgeVideoSourceChanged': {
+      const out: Record<string, unknown> = { type: message.type, timestamp, bridge: bridgeJson(message.bridge) };
+      if (message.oldVideoSourceId) out.old_video_source_id = message.oldVideoSourceId;
+      return { ...out, ...tail };
+    }
     case 'ChannelEnteredBridge':
     case 'ChannelLeftBridge':
       return { type: message.type, timestamp, bridge: bridgeJson(message.bridge), channel: channelJson(message.channel), ...tail };

@@ -16,7 +16,7 @@ import { placeCall } from '../../core/dial.ts';
 import { AriadneError } from '../../shared/errors.ts';
 import type { Stasis } from '../../stasis/stasis.ts';
 import { stasisControl, type StasisControl } from '../../stasis/stasis.ts';
-import type { AriContext, HandlerMap } from '../dispatcher.ts';
+import type { AriContext, AriResult, HandlerMap } from '../dispatcher.ts';
 import { AriError } from '../errors.ts';
 import type { Params } from '../params.ts';
 import { channelJson } from '../events/to-wire.ts';
@@ -32,6 +32,9 @@ export interface ChannelResourceDeps {
   readonly stasis: Stasis;
   readonly variables: ChannelVariables;
 }
+
+/** Marks a leg made by `POST /channels/create`, which `dial` may dial. */
+const CREATED = 'ari.created';
 
 /** Parses `"Name" <number>`, `Name <number>` or a bare number. */
 export function parseCallerId(text: string): CallerId {
@@ -67,14 +70,23 @@ export function channelHandlers(deps: ChannelResourceDeps): HandlerMap {
     if (!control) throw new AriError(409, 'Channel not in Stasis application');
     return control;
   };
+  /**
+   * Asterisk refuses most operations on an outbound leg that has not been answered yet (Down, Rsrvd,
+   * Ringing) with 412; inbound legs (Ring) and answered ones are fine.
+   */
+  const checkState = (channel: Channel): void => {
+    if (channel.state === 'Down' || channel.state === 'Rsrvd' || channel.state === 'Ringing') throw new AriError(412, 'Channel in invalid state');
+  };
   /** Runs `fn` on the channel's control queue and answers 204. */
   const queued = (fn: (channel: Channel, ctx: AriContext) => void | Promise<void>) => ({
     handle: async (ctx: AriContext) => {
       const { channel } = controlled(ctx.params);
+      checkState(channel);
       await channel.control(() => fn(channel, ctx));
       return { status: 204 };
     },
   });
+  const setVariable = (channel: Channel, name: string, value: string): void => deps.variables.set(channel, name, value);
 
   const doOriginate = (ctx: AriContext, channelId: string | undefined) => {
     const p = ctx.params;
@@ -111,6 +123,7 @@ export function channelHandlers(deps: ChannelResourceDeps): HandlerMap {
         ...(otherId ? { otherId } : {}),
         ...(caller ? { caller } : {}),
         variables: stringVariables(p.object('variables')),
+        setVariable,
         onCreated: (ch) => {
           if (caller) ch.setConnected(caller, { publish: false });
           if (app && stasis.apps.get(app)) {
@@ -127,7 +140,20 @@ export function channelHandlers(deps: ChannelResourceDeps): HandlerMap {
     return { status: 200, body: channelJson(channel.snapshot()) };
   };
 
+  /** Media operations (issue 4): the channel checks Asterisk makes first, then 501. */
+  const pendingMedia = {
+    pending: true,
+    handle: (ctx: AriContext): AriResult => {
+      controlled(ctx.params);
+      throw new AriError(501, 'Not implemented');
+    },
+  };
+  const media = Object.fromEntries(
+    ['play', 'playWithId', 'record', 'startMoh', 'stopMoh', 'startSilence', 'stopSilence', 'snoopChannel', 'snoopChannelWithId'].map((n) => [`channels.${n}`, pendingMedia]),
+  );
+
   return {
+    ...media,
     'channels.list': { handle: () => ({ status: 200, body: core.channels.list().map((c) => channelJson(c.snapshot())) }) },
     'channels.originate': { messages: { missing: { endpoint: 'Endpoint must be specified' } }, handle: (ctx) => doOriginate(ctx, ctx.params.string('channelId')) },
     'channels.originateWithId': { messages: { missing: { endpoint: 'Endpoint must be specified' } }, handle: (ctx) => doOriginate(ctx, ctx.params.string('channelId')) },
@@ -149,16 +175,27 @@ export function channelHandlers(deps: ChannelResourceDeps): HandlerMap {
             ...(channelId ? { id: channelId } : {}),
             ...(otherId ? { otherId } : {}),
             variables: stringVariables(params.object('variables')),
+            setVariable,
+            onCreated: (ch) => {
+              // The application sees the created leg (not its Local ;2 half) from the start.
+              if (stasis.apps.get(app)) stasis.subscribe(app, 'channels', ch.id);
+            },
           });
         } catch (err) {
           if (err instanceof AriadneError && err.code === 'ERR_NOT_FOUND') throw new AriError(400, err.message);
           throw err;
         }
-        // The new leg waits in the application until it is dialed (`POST /channels/{id}/dial`).
+        channel.attachments.set(CREATED, true);
+        // The new leg waits in the application until it is dialed (`POST /channels/{id}/dial`); when it
+        // leaves, it is hung up.
+        const data = args ? `${app},${args}` : app;
         setImmediate(() => {
-          void stasis
-            .run(channel, app, args ? args.split(',') : [])
-            .finally(() => channel.hangup());
+          if (channel.destroyed) return;
+          channel.enterApp('Stasis', data);
+          void stasis.exec(channel, data, false).finally(() => {
+            channel.setApp('', '');
+            channel.hangup(channel.hangupCause || 16);
+          });
         });
         return { status: 200, body: channelJson(channel.snapshot()) };
       },
@@ -186,22 +223,26 @@ export function channelHandlers(deps: ChannelResourceDeps): HandlerMap {
     'channels.continueInDialplan': {
       handle: async ({ params }) => {
         const control = controlled(params);
+        checkState(control.channel);
+        // Asterisk's rules: no context keeps the channel's (and its extension unless given); a context
+        // without an extension means `s`; no priority means 1, or the next priority when nothing was given.
         const loc = control.channel.location;
-        const context = params.string('context');
-        const exten = params.string('extension');
+        const contextParam = params.string('context') ?? '';
+        const extenParam = params.string('extension') ?? '';
+        const context = contextParam || loc.context;
+        const exten = extenParam || (contextParam ? 's' : loc.exten);
         const label = params.string('label');
-        let priority = params.int('priority');
+        const givenPriority = params.int('priority');
+        let priority: number;
         if (label) {
-          priority = core.pbx.findLabel(context || loc.context, exten || loc.exten, label);
-          if (priority === undefined) throw new AriError(400, `Requested label '${label}' not found`);
-        }
-        await control.channel.control(() =>
-          control.continueInDialplan({
-            ...(context ? { context } : {}),
-            ...(exten ? { exten } : {}),
-            ...(priority !== undefined ? { priority } : exten || context ? { priority: 1 } : {}),
-          }),
-        );
+          const found = /^\d+$/.test(label) ? Number(label) : core.pbx.findLabel(context, exten, label);
+          if (found === undefined) throw new AriError(404, 'Requested label can not be found');
+          if (found === 0) throw new AriError(400, 'Requested priority is illegal');
+          priority = found;
+        } else if (givenPriority) priority = givenPriority;
+        else if (!contextParam && !extenParam) priority = loc.priority + 1;
+        else priority = 1;
+        await control.channel.control(() => control.continueInDialplan({ context, exten, priority }));
         return { status: 204 };
       },
     },
@@ -216,24 +257,32 @@ export function channelHandlers(deps: ChannelResourceDeps): HandlerMap {
     'channels.redirect': {
       handle: ({ params }) => {
         const { channel } = controlled(params);
+        checkState(channel);
         const endpoint = params.string('endpoint') ?? '';
-        if (!endpoint.includes('/')) throw new AriError(400, 'Invalid endpoint specified');
-        throw new AriError(422, `Channel technology ${channel.tech.name} cannot redirect`);
+        if (!endpoint) throw new AriError(400, "Required parameter 'endpoint' not provided.");
+        const slash = endpoint.indexOf('/');
+        if (slash <= 0) throw new AriError(422, `Endpoint parameter '${endpoint}' does not contain tech/resource`);
+        if (slash === endpoint.length - 1) throw new AriError(422, `No resource provided in endpoint parameter '${endpoint}'`);
+        const tech = endpoint.slice(0, slash);
+        if (tech.toLowerCase() !== channel.tech.name.toLowerCase()) {
+          throw new AriError(422, `Endpoint technology '${tech}' does not match channel technology '${channel.tech.name}'`);
+        }
+        // Redirecting needs a technology with transfers (SIP REFER, issue 5); Local has none.
+        throw new AriError(422, `Channel technology '${channel.tech.name}' does not support redirecting`);
       },
     },
     'channels.answer': queued((channel) => {
       if (channel.state !== 'Up') channel.driver.answer(channel);
     }),
-    'channels.ring': queued((channel) => {
-      channel.driver.indicate(channel, 'ringing');
-      if (channel.state !== 'Up') channel.setState('Ringing');
-    }),
+    // Indicating ringing does not change the channel's own state (an inbound leg stays Ring, as in Asterisk).
+    'channels.ring': queued((channel) => channel.driver.indicate(channel, 'ringing')),
     'channels.ringStop': queued((channel) => channel.driver.indicate(channel, 'ringstop')),
     'channels.progress': queued((channel) => channel.driver.indicate(channel, 'progress')),
     'channels.sendDTMF': {
       messages: { missing: { dtmf: 'DTMF is required' } },
       handle: ({ params }) => {
         const { channel } = controlled(params);
+        checkState(channel);
         const dtmf = params.string('dtmf') ?? '';
         if (!dtmf) throw new AriError(400, 'DTMF is required');
         if (!/^[0-9A-Da-d*#wW,]+$/.test(dtmf)) throw new AriError(400, 'Invalid DTMF digits');
@@ -259,22 +308,23 @@ export function channelHandlers(deps: ChannelResourceDeps): HandlerMap {
     },
     'channels.mute': { messages: { invalid: { direction: 'Invalid direction specified' } }, ...queued(() => undefined) },
     'channels.unmute': { messages: { invalid: { direction: 'Invalid direction specified' } }, ...queued(() => undefined) },
-    'channels.hold': queued((channel) => {
-      channel.publish({ type: 'ChannelHold', timestamp: core.now(), channel: channel.snapshot() });
-      channel.driver.indicate(channel, 'hold');
-    }),
-    'channels.unhold': queued((channel) => {
-      channel.publish({ type: 'ChannelUnhold', timestamp: core.now(), channel: channel.snapshot() });
-      channel.driver.indicate(channel, 'unhold');
-    }),
+    // Hold is indicated to the channel's far side; ChannelHold/ChannelUnhold are about the channel that is put
+    // on hold (for Local, the other half), as a phone putting its call on hold shows on its own channel.
+    'channels.hold': queued((channel) => channel.driver.indicate(channel, 'hold')),
+    'channels.unhold': queued((channel) => channel.driver.indicate(channel, 'unhold')),
     'channels.getChannelVar': {
       messages: { missing: { variable: 'Variable name is required' } },
       handle: ({ params }) => {
-        const channel = find(params);
         const name = params.string('variable') ?? '';
         if (!name) throw new AriError(400, 'Variable name is required');
+        const channel = core.channels.get(params.string('channelId') ?? '');
+        if (!channel) throw new AriError(404, 'Provided channel was not found');
         const value = deps.variables.get(channel, name);
-        if (value === undefined) throw new AriError(404, 'Provided variable was not found');
+        if (value === undefined) {
+          // Asterisk answers 500 when a function cannot be read; it is the client's mistake.
+          if (name.endsWith(')')) throw new AriError(400, 'Unable to read provided function');
+          throw new AriError(404, 'Provided variable was not found');
+        }
         return { status: 200, body: { value } };
       },
     },
@@ -290,11 +340,15 @@ export function channelHandlers(deps: ChannelResourceDeps): HandlerMap {
     },
     'channels.getChannelVars': {
       handle: ({ params }) => {
-        const channel = find(params);
+        const channel = core.channels.get(params.string('channelId') ?? '');
+        if (!channel) throw new AriError(404, 'Provided channel was not found');
         const out: Record<string, string> = {};
         for (const name of params.list('variables')) {
           const v = deps.variables.get(channel, name);
-          if (v === undefined) throw new AriError(404, `Provided variable ${name} was not found`);
+          if (v === undefined) {
+            if (name.endsWith(')')) throw new AriError(400, 'Unable to read provided function');
+            throw new AriError(404, 'Provided variable was not found');
+          }
           out[name] = v;
         }
         return { status: 200, body: { variables: out } };
@@ -313,16 +367,20 @@ export function channelHandlers(deps: ChannelResourceDeps): HandlerMap {
     'channels.dial': {
       handle: ({ params }) => {
         const { channel } = controlled(params);
-        if (channel.state !== 'Down' || channel.attachments.has('ari.dialed')) throw new AriError(409, 'Channel is not in a state that can be dialed');
         const callerId = params.string('caller');
         const caller = callerId ? core.channels.get(callerId) : undefined;
+        // Asterisk ignores an unknown caller; a typo deserves a 404.
         if (callerId && !caller) throw new AriError(404, 'Caller channel not found');
+        if ((channel.state !== 'Down' && channel.state !== 'Rsrvd') || channel.attachments.has('ari.dialed')) {
+          throw new AriError(409, "Channel is not in the 'Down' state");
+        }
+        if (!channel.attachments.has(CREATED)) throw new AriError(409, 'Dialing a channel not created by ARI');
+        if (caller) channel.setConnected(caller.caller, { publish: false });
         const timeout = params.int('timeout') ?? 0;
         channel.attachments.set('ari.dialed', true);
         const dialstring = channel.name.replace(/^[^/]+\//, '').replace(/-[0-9a-f]{8};1$/, '');
         setImmediate(() => {
           void placeCall(core, channel, { timeoutMs: timeout > 0 ? timeout * 1000 : 2 ** 31 - 1, dialstring, ...(caller ? { caller } : {}) }).then((r) => {
-            channel.setApp('Stasis', channel.stasisApp ?? '');
             if (r.status !== 'ANSWER') channel.requestHangup({ soft: true, eventCause: 16, ...(r.status === 'NOANSWER' ? { cause: 19 } : {}) });
           });
         });

@@ -1,9 +1,10 @@
 /**
- * `/events`: user events sent to an application. (The WebSocket itself is `ws/event-socket.ts`; claiming a
- * broadcast call needs StasisBroadcast and is not handled here.)
+ * `/events`: user events sent to an application, and claims of channels that `StasisBroadcast()` offers
+ * (`claimHandlers`). The WebSocket itself is `ws/event-socket.ts`.
  */
 
 import type { AppRegistry } from '../../stasis/app-registry.ts';
+import type { ClaimResult } from '../../stasis/broadcast.ts';
 import type { ChannelSnapshot } from '../../core/channel.ts';
 import type { BridgeSnapshot } from '../../core/bridge.ts';
 import type { HandlerMap } from '../dispatcher.ts';
@@ -56,6 +57,33 @@ export function eventHandlers(deps: { apps: AppRegistry; sources: UserEventSourc
         const userevent = { ...(vars as Record<string, unknown> | undefined), eventname };
         deps.apps.publish({ type: 'ChannelUserevent', application, timestamp: now(), eventname, userevent, ...found });
         return { status: 204 };
+      },
+    },
+  };
+}
+
+/**
+ * `POST /events/claim`: the first application to claim a broadcast channel gets it (204); 409 when another
+ * application was first, 404 when the channel is not on offer or the application is not registered.
+ */
+export function claimHandlers(deps: { claim(channelId: string, application: string): ClaimResult }): HandlerMap {
+  return {
+    'events.claimChannel': {
+      handle: ({ params }) => {
+        const channelId = params.string('channelId') ?? '';
+        const application = params.string('application') ?? '';
+        if (channelId === '') throw new AriError(400, 'channelId parameter is required');
+        if (application === '') throw new AriError(400, 'application parameter is required');
+        switch (deps.claim(channelId, application)) {
+          case 'claimed':
+            return { status: 204 };
+          case 'conflict':
+            throw new AriError(409, 'Channel has already been claimed by another application');
+          case 'no-application':
+            throw new AriError(404, 'Application not found');
+          case 'not-found':
+            throw new AriError(404, 'Channel not found or not in broadcast state');
+        }
       },
     },
   };

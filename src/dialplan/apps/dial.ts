@@ -46,7 +46,10 @@ export function dialApp(core: Core, logger: Logger): DialplanApp {
         channel.setVariable('DIALSTATUS', 'CHANUNAVAIL');
         return undefined;
       }
-      for (const leg of legs) leg.setConnected(channel.caller, { publish: false });
+      for (const leg of legs) {
+        leg.setApp('AppDial', '(Outgoing Line)');
+        leg.setConnected(channel.caller, { publish: false });
+      }
 
       const cancel = new AbortController();
       const onCallerGone = () => cancel.abort();
@@ -66,6 +69,7 @@ export function dialApp(core: Core, logger: Logger): DialplanApp {
           } else if (r.status === 'ANSWER' || r.status === 'CANCEL') {
             leg.hangup(winner && leg !== winner ? CAUSE.ANSWERED_ELSEWHERE : CAUSE.NORMAL_CLEARING);
           } else {
+            if (r.error !== undefined) logger.notice(`${r.error}; couldn't call ${leg.name.replace(/-[0-9a-f]{8};1$/, '')} for ${channel.name}`);
             leg.hangup(r.cause);
           }
           return r;

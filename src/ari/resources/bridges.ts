@@ -1,0 +1,230 @@
+/**
+ * `/bridges`: create and destroy bridges, put channels that are in a Stasis application into them and take
+ * them out, bridge variables, and the video source.
+ *
+ * As in Asterisk, every bridge is listed and can be read, but only Stasis bridges (those made through ARI) can
+ * be changed (409 `Bridge not in Stasis application` otherwise), and only channels that are in an application
+ * can join: an unknown channel is a 400 `Channel not found`, a channel outside any application a 422. Adding a
+ * channel that is in another bridge moves it. Bridge operations run on each channel's control queue, so they
+ * never interleave with other REST calls on the same channel. Which applications hear about a bridge is
+ * decided in `src/stasis/stasis.ts`: apps whose channels are in it, apps subscribed to `bridge:<id>`, and
+ * `subscribeAll` apps (a REST call carries no application, so a new bridge's BridgeCreated reaches only those).
+ *
+ * Stricter than Asterisk where it answers 500: an unknown or impossible `type` is a 400 naming the accepted
+ * values. Music on hold, play and record on a bridge belong to the media engine and are not handled here.
+ */
+
+import type { Core } from '../../core/core.ts';
+import type { Channel } from '../../core/channel.ts';
+import { BRIDGE_TYPES, type Bridge, type BridgeType } from '../../core/bridge.ts';
+import { stasisControl } from '../../stasis/stasis.ts';
+import type { HandlerMap } from '../dispatcher.ts';
+import { AriError } from '../errors.ts';
+import type { Params } from '../params.ts';
+import { bridgeJson } from '../events/to-wire.ts';
+
+export interface BridgeResourceDeps {
+  readonly core: Core;
+}
+
+/** Parses ARI's `type`: a comma list of bridge features, `mixing` when empty. */
+export function parseBridgeTypes(text: string | undefined): BridgeType[] {
+  const items = (text ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  if (items.length === 0) return ['mixing'];
+  const types: BridgeType[] = [];
+  for (const item of items) {
+    if (!(BRIDGE_TYPES as readonly string[]).includes(item)) {
+      throw new AriError(400, `Invalid bridge type '${item}': expected a comma list of ${BRIDGE_TYPES.join(', ')}`);
+    }
+    if (!types.includes(item as BridgeType)) types.push(item as BridgeType);
+  }
+  if (types.includes('holding') && types.includes('mixing')) throw new AriError(400, 'Bridge types holding and mixing cannot be combined');
+  if (!types.some((t) => t === 'mixing' || t === 'holding' || t === 'video_sfu')) {
+    throw new AriError(400, 'Bridge type must include mixing, holding or video_sfu');
+  }
+  return types;
+}
+
+interface BridgeVariable {
+  readonly name: string;
+  readonly value: string;
+  readonly reportEvents: boolean;
+}
+
+/**
+ * Reads `{"variables": {"name": "value" | {"value": "...", "report_events": true}}}` (Asterisk's shapes and
+ * wording). Names are trimmed; empty names are skipped.
+ */
+function bridgeVariables(vars: unknown): BridgeVariable[] {
+  if (vars === undefined) return [];
+  if (vars === null || typeof vars !== 'object' || Array.isArray(vars)) throw new AriError(400, "The 'variables' field must be a JSON object");
+  const out: BridgeVariable[] = [];
+  for (const [key, v] of Object.entries(vars as Record<string, unknown>)) {
+    const name = key.trim();
+    if (!name) continue;
+    if (typeof v === 'string') {
+      out.push({ name, value: v, reportEvents: false });
+      continue;
+    }
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+      throw new AriError(400, "Each value in 'variables' must be a string or an object with 'value' and optional 'report_events'");
+    }
+    const entry = v as Record<string, unknown>;
+    if (typeof entry.value !== 'string') throw new AriError(400, "Each object value in 'variables' must include string field 'value'");
+    const report = entry.report_events;
+    if (report !== undefined && typeof report !== 'boolean') throw new AriError(400, "Field 'report_events' in 'variables' entries must be boolean");
+    out.push({ name, value: entry.value, reportEvents: report === true });
+  }
+  return out;
+}
+
+export function bridgeHandlers(deps: BridgeResourceDeps): HandlerMap {
+  const { core } = deps;
+
+  /** Any bridge, for reading. */
+  const find = (params: Params, message = 'Bridge not found'): Bridge => {
+    const bridge = core.bridges.get(params.string('bridgeId') ?? '');
+    if (!bridge) throw new AriError(404, message);
+    return bridge;
+  };
+  /** A bridge ARI may change. */
+  const findStasis = (params: Params, message?: string): Bridge => {
+    const bridge = find(params, message);
+    if (bridge.bridgeClass !== 'stasis') throw new AriError(409, 'Bridge not in Stasis application');
+    return bridge;
+  };
+  /** The channels named in `channel`, each in an application (Asterisk's 400 / 422). */
+  const stasisChannels = (params: Params): Channel[] => {
+    const ids = params.list('channel').map((s) => s.trim()).filter((s) => s.length > 0);
+    if (ids.length === 0) throw new AriError(400, 'Missing parameter channel');
+    const out: Channel[] = [];
+    for (const id of ids) {
+      const channel = core.channels.get(id);
+      if (!channel) throw new AriError(400, 'Channel not found');
+      if (!stasisControl(channel)) throw new AriError(422, 'Channel not in Stasis application');
+      if (!out.includes(channel)) out.push(channel);
+    }
+    return out;
+  };
+
+  const create = (params: Params, id: string | undefined) => {
+    if (id !== undefined && core.bridges.get(id)) throw new AriError(409, `Bridge with id '${id}' already exists`);
+    const types = parseBridgeTypes(params.string('type'));
+    const vars = bridgeVariables(params.object('variables')?.variables);
+    const name = params.string('name');
+    const bridge = core.bridges.create({ types, ...(id !== undefined ? { id } : {}), ...(name !== undefined ? { name } : {}) });
+    for (const v of vars) bridge.setVariable(v.name, v.value, v.reportEvents);
+    return { status: 200, body: bridgeJson(bridge.snapshot()) };
+  };
+
+  return {
+    'bridges.list': { handle: () => ({ status: 200, body: core.bridges.list().map((b) => bridgeJson(b.snapshot())) }) },
+    'bridges.create': {
+      handle: ({ params }) => {
+        const id = params.string('bridgeId');
+        return create(params, id === '' ? undefined : id);
+      },
+    },
+    'bridges.createWithId': { handle: ({ params }) => create(params, params.string('bridgeId') ?? '') },
+    'bridges.get': { handle: ({ params }) => ({ status: 200, body: bridgeJson(find(params).snapshot()) }) },
+    'bridges.destroy': {
+      handle: ({ params }) => {
+        findStasis(params).destroy();
+        return { status: 204 };
+      },
+    },
+    'bridges.addChannel': {
+      handle: async ({ params }) => {
+        const bridge = findStasis(params);
+        const channels = stasisChannels(params);
+        const role = params.string('role');
+        const options = {
+          ...(role ? { role } : {}),
+          absorbDtmf: params.bool('absorbDTMF') ?? false,
+          mute: params.bool('mute') ?? false,
+          inhibitConnectedLineUpdates: params.bool('inhibitConnectedLineUpdates') ?? false,
+        };
+        // Let what is already queued on each channel finish, then the channels join together (one
+        // ChannelEnteredBridge each, then BRIDGEPEER once), as one Asterisk addChannel does.
+        await Promise.all(channels.map((c) => c.control(() => undefined)));
+        const still = channels.filter((c) => !c.destroyed && stasisControl(c) !== undefined);
+        bridge.addAll(still, options);
+        return { status: 204 };
+      },
+    },
+    'bridges.removeChannel': {
+      handle: async ({ params }) => {
+        const bridge = findStasis(params);
+        const channels = stasisChannels(params);
+        for (const c of channels) if (!bridge.has(c.id)) throw new AriError(422, 'Channel not in this bridge');
+        for (const c of channels) await c.control(() => void bridge.remove(c));
+        return { status: 204 };
+      },
+    },
+    'bridges.setVideoSource': {
+      handle: async ({ params }) => {
+        const bridge = findStasis(params);
+        const channel = core.channels.get(params.string('channelId') ?? '');
+        if (!channel) throw new AriError(404, 'Channel not found');
+        if (!stasisControl(channel)) throw new AriError(409, 'Channel not in Stasis application');
+        if (!bridge.has(channel.id)) throw new AriError(422, 'Channel not in this bridge');
+        await channel.control(() => {
+          if (bridge.has(channel.id)) bridge.setVideoSource(channel.id);
+        });
+        return { status: 204 };
+      },
+    },
+    'bridges.clearVideoSource': {
+      handle: ({ params }) => {
+        findStasis(params).clearVideoSource();
+        return { status: 204 };
+      },
+    },
+    'bridges.getBridgeVar': {
+      messages: { missing: { variable: 'Variable name is required' } },
+      handle: ({ params }) => {
+        const name = params.string('variable') ?? '';
+        if (!name) throw new AriError(400, 'Variable name is required');
+        const value = findStasis(params).getVariable(name);
+        if (value === undefined) throw new AriError(404, 'Provided variable was not found');
+        return { status: 200, body: { value } };
+      },
+    },
+    'bridges.setBridgeVar': {
+      messages: { missing: { variable: 'Variable name is required' } },
+      handle: ({ params }) => {
+        const name = (params.string('variable') ?? '').trim();
+        if (!name) throw new AriError(400, 'Variable name is required');
+        findStasis(params).setVariable(name, params.string('value') ?? '', params.bool('report_events') ?? false);
+        return { status: 204 };
+      },
+    },
+    'bridges.getBridgeVars': {
+      messages: { missing: { variables: 'At least one variable name is required' } },
+      handle: ({ params }) => {
+        const names = params.list('variables');
+        if (names.length === 0) throw new AriError(400, 'At least one variable name is required');
+        const bridge = findStasis(params, 'Provided bridge was not found');
+        const out: Record<string, string> = {};
+        for (const raw of names) {
+          const name = raw.trim();
+          if (!name) throw new AriError(400, 'Variable names are required');
+          const value = bridge.getVariable(name);
+          if (value === undefined) throw new AriError(404, 'Provided variable was not found');
+          out[name] = value;
+        }
+        return { status: 200, body: { variables: out } };
+      },
+    },
+    'bridges.setBridgeVars': {
+      messages: { missing: { variables: "The 'variables' field is required" } },
+      handle: ({ params }) => {
+        const bridge = findStasis(params, 'Provided bridge was not found');
+        const body = params.object('variables');
+        if (body?.variables === undefined) throw new AriError(400, "The 'variables' field must be a JSON object");
+        for (const v of bridgeVariables(body.variables)) bridge.setVariable(v.name, v.value, v.reportEvents);
+        return { status: 204 };
+      },
+    },
+  };
+}
