@@ -5,6 +5,10 @@
  * An application exists while a sink (an events WebSocket) holds it. A second sink registering the same name
  * replaces the first, which is told with `ApplicationReplaced` and gets nothing more; when the current sink
  * goes, the application is unregistered (as Asterisk does, even if a replaced socket is still open).
+ *
+ * An application that loses its socket while channels are in it is only deactivated, as in Asterisk: it is no
+ * longer listed and receives nothing, but its subscriptions are kept, so a socket that registers the name again
+ * hears about those channels at once. A deactivated application is forgotten when its last channel is gone.
  */
 
 import type { AppMessage, AppSink } from './messages.ts';
@@ -44,6 +48,7 @@ export interface ApplicationView {
 
 export class AppRegistry {
   readonly #apps = new Map<string, StasisApp>();
+  readonly #inactive = new Map<string, StasisApp>();
   readonly #now: () => number;
 
   constructor(options: { now?: () => number } = {}) {
@@ -52,6 +57,14 @@ export class AppRegistry {
 
   /** Registers `name` for `sink`; a previous sink is told it was replaced. */
   register(name: string, sink: AppSink, options: { subscribeAll?: boolean } = {}): StasisApp {
+    const dormant = this.#inactive.get(name);
+    if (dormant) {
+      this.#inactive.delete(name);
+      dormant.sink = sink;
+      dormant.subscribeAll = options.subscribeAll ?? false;
+      this.#apps.set(name, dormant);
+      return dormant;
+    }
     const existing = this.#apps.get(name);
     if (existing) {
       if (existing.sink !== sink) {
@@ -74,10 +87,21 @@ export class AppRegistry {
     return app;
   }
 
-  /** Removes `name` if `sink` still holds it. */
+  /** Removes `name` if `sink` still holds it (keeping it dormant while channels are in it). */
   unregister(name: string, sink: AppSink): void {
     const app = this.#apps.get(name);
-    if (app && app.sink === sink) this.#apps.delete(name);
+    if (!app || app.sink !== sink) return;
+    this.#apps.delete(name);
+    if (app.subscriptions.channels.size > 0) this.#inactive.set(name, app);
+  }
+
+  /** A channel is gone: every application, active or dormant, drops its subscription to it. */
+  forgetChannel(channelId: string): void {
+    for (const app of this.#apps.values()) app.subscriptions.channels.delete(channelId);
+    for (const [name, app] of this.#inactive) {
+      app.subscriptions.channels.delete(channelId);
+      if (app.subscriptions.channels.size === 0) this.#inactive.delete(name);
+    }
   }
 
   get(name: string): StasisApp | undefined {

@@ -312,7 +312,7 @@ export class Stasis {
     if (m.type === 'ChannelLeftBridge') this.#releaseBridge(m.channel.id, m.bridge.id);
     // A destroyed channel or bridge leaves every subscription behind.
     if (m.type === 'ChannelDestroyed') {
-      for (const app of this.#apps.list()) app.subscriptions.channels.delete(m.channel.id);
+      this.#apps.forgetChannel(m.channel.id);
       this.#bridgeHolds.delete(m.channel.id);
     }
     if (m.type === 'BridgeDestroyed') for (const app of this.#apps.list()) app.subscriptions.bridges.delete(m.bridge.id);

@@ -124,7 +124,6 @@ describe('an application socket that disconnects mid-call', () => {
 
   it(
     'the new socket hears the channel events again (the subscriptions outlive the disconnect)',
-    { todo: 'AppRegistry.unregister drops the application and its subscriptions; Asterisk only deactivates an app that still has channels' },
     async () => {
       assert.ok(second, 'the previous test opened the socket');
       await second.next((m) => m.type === 'ChannelVarset' && channelId(m) === 'dc-a' && m.variable === 'BACK', 500);
