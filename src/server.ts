@@ -31,26 +31,14 @@ import { CommandRegistry } from './cli/registry.ts';
 import { astdbFile } from './core/astdb.ts';
 import { wireDeviceStatesAndMailboxes } from './state-wiring.ts';
 import { Core } from './core/core.ts';
-import { LocalDriver } from './core/local.ts';
-import { loadExtensions } from './dialplan/parser.ts';
-import { DialplanEngine } from './dialplan/engine.ts';
-import { createStandardFunctionRegistry } from './dialplan/functions/index.ts';
-import { basicApps } from './dialplan/apps/basic.ts';
-import { flowApps } from './dialplan/apps/flow.ts';
-import { dialApp } from './dialplan/apps/dial.ts';
 import { registerDialplanCommands } from './dialplan/show.ts';
-import { canMatchExtension, matchMoreExtension, existsExtension } from './dialplan/lookup.ts';
 import { readVariableOrFunction, setVariableOrFunction } from './dialplan/substitute.ts';
-import { Stasis } from './stasis/stasis.ts';
-import { StasisBroadcast } from './stasis/broadcast.ts';
-import { ChannelDeviceStates } from './core/channel-device-states.ts';
-import { HintStates, registerHintCommands } from './dialplan/hint-states.ts';
-import { deviceStateFunctions } from './dialplan/functions/device-state.ts';
+import { buildTelephony } from './telephony.ts';
+import { registerHintCommands } from './dialplan/hint-states.ts';
 import { channelHandlers } from './ari/resources/channels.ts';
 import { bridgeHandlers } from './ari/resources/bridges.ts';
 import { endpointHandlers } from './ari/resources/endpoints.ts';
 import { registerChannelCommands } from './cli/commands/channels.ts';
-import type { Dialplan } from './dialplan/model.ts';
 import { startControlServer, type ControlServer } from './cli/control-server.ts';
 import { registerAriCommands } from './cli/commands/ari.ts';
 import { registerHttpCommands } from './cli/commands/http.ts';
@@ -149,60 +137,15 @@ export async function startAriadne(opts: StartOptions = {}): Promise<Ariadne> {
   const commands = new CommandRegistry();
   const state = wireDeviceStatesAndMailboxes({ astdbPath: astdbFile(dirs.astdbdir), logger, commands, modules });
 
-  // Calls: core, the Local technology, the dialplan engine with its applications, and Stasis.
-  const core = new Core({ onBusError: (err, m) => log.error(`event subscriber failed on ${m.type}: ${(err as Error)?.stack ?? String(err)}`) });
+  const { core, engine, functions, stasis, broadcast, hintStates, reloadDialplan, close: closeTelephony } = buildTelephony({
+    directories: dirs,
+    logger,
+    report,
+    state,
+    apps,
+    ariConfig,
+  });
   const globals = core.globals;
-  core.channels.setReportedVariables(ariConfig.channelvars);
-  core.channels.registerDriver(new LocalDriver(core));
-  const functions = createStandardFunctionRegistry();
-  const loadDialplan = (): Dialplan => {
-    const dp = loadExtensions(dirs.astetcdir);
-    report(dp.diagnostics);
-    for (const [k, v] of dp.globals) globals.set(k, v);
-    return dp;
-  };
-  const pbxLog = logger.child('pbx');
-  const engine = new DialplanEngine({
-    core,
-    logger: pbxLog,
-    functions,
-    dialplan: loadDialplan(),
-    services: { db: { get: (f, k) => state.db.get(f, k), put: (f, k, v) => state.db.put(f, k, v), del: (f, k) => state.db.del(f, k) } },
-  });
-  for (const app of [
-    ...basicApps(core, pbxLog, (ch) => engine.scope(ch)),
-    ...flowApps(pbxLog, (ch, digits) => {
-      const { context } = ch.location;
-      return {
-        exact: existsExtension(engine.dialplan, context, digits, 1),
-        more: matchMoreExtension(engine.dialplan, context, digits, 1) || (!existsExtension(engine.dialplan, context, digits, 1) && canMatchExtension(engine.dialplan, context, digits, 1)),
-      };
-    }),
-    dialApp(core, pbxLog),
-  ]) {
-    core.apps.register(app);
-  }
-  const stasis = new Stasis({ core, apps, logger: logger.child('stasis') });
-  const broadcast = new StasisBroadcast({ core, apps, stasis, logger: logger.child('stasis') });
-  // Device states fed by channels (after Stasis on the bus, so a channel's own event reaches applications
-  // before the DeviceStateChanged it causes), and extension states fed by device states.
-  const channelStates = new ChannelDeviceStates({
-    core,
-    states: state.states,
-    logger: logger.child('devicestate'),
-    extensionExists: (context, exten) => existsExtension(engine.dialplan, context, exten, 1),
-  });
-  const hintStates = new HintStates({ states: state.states, dialplan: () => engine.dialplan });
-  functions.registerAll(
-    deviceStateFunctions({ deviceState: (d) => state.states.get(d), extensionState: (context, exten) => hintStates.extensionState(context, exten) }),
-  );
-  state.states.onChange((e) => {
-    for (const app of apps.list()) {
-      if (app.subscribeAll || app.subscriptions.deviceStates.has(e.name)) {
-        apps.publish({ type: 'DeviceStateChanged', application: app.name, timestamp: e.timestamp, name: e.name, state: e.state });
-      }
-    }
-  });
 
   const http = new HttpServer({ config: withOverrides(httpLoaded.value, opts), logger: logger.child('http') });
 
@@ -307,10 +250,6 @@ export async function startAriadne(opts: StartOptions = {}): Promise<Ariadne> {
     ari.reconfigure(ariConfig);
     core.channels.setReportedVariables(ariConfig.channelvars);
   };
-  const reloadDialplan = async (): Promise<string> => {
-    engine.setDialplan(loadDialplan());
-    return 'Dialplan reloaded.';
-  };
   const reloadHttp = () => {
     const loaded = loadHttpConf(dirs.astetcdir);
     report(loaded.diagnostics);
@@ -365,9 +304,7 @@ export async function startAriadne(opts: StartOptions = {}): Promise<Ariadne> {
       ari.close();
       await http.close();
       for (const ch of core.channels.list()) ch.hangup();
-      broadcast.close();
-      hintStates.close();
-      channelStates.close();
+      closeTelephony();
       state.close();
       await control?.close();
       await logger.close();

@@ -1,0 +1,108 @@
+/**
+ * The telephony half of the composition root: core with the Local technology, the dialplan engine with its
+ * applications and functions, Stasis (and StasisBroadcast), and the device and extension states that channels
+ * and hints feed. `server.ts` wires the interfaces (HTTP/ARI, console) around what this returns.
+ */
+
+import type { AriConfig, AsteriskConfig, Diagnostic } from './config/types.ts';
+import type { RootLogger } from './shared/logger.ts';
+import type { AppRegistry } from './stasis/app-registry.ts';
+import type { StateWiring } from './state-wiring.ts';
+import { Core } from './core/core.ts';
+import { LocalDriver } from './core/local.ts';
+import { ChannelDeviceStates } from './core/channel-device-states.ts';
+import { loadExtensions } from './dialplan/parser.ts';
+import { DialplanEngine } from './dialplan/engine.ts';
+import { createStandardFunctionRegistry } from './dialplan/functions/index.ts';
+import { deviceStateFunctions } from './dialplan/functions/device-state.ts';
+import { basicApps } from './dialplan/apps/basic.ts';
+import { flowApps } from './dialplan/apps/flow.ts';
+import { dialApp } from './dialplan/apps/dial.ts';
+import { HintStates } from './dialplan/hint-states.ts';
+import { canMatchExtension, matchMoreExtension, existsExtension } from './dialplan/lookup.ts';
+import type { Dialplan } from './dialplan/model.ts';
+import { Stasis } from './stasis/stasis.ts';
+import { StasisBroadcast } from './stasis/broadcast.ts';
+
+export interface TelephonyOptions {
+  readonly directories: AsteriskConfig['directories'];
+  readonly logger: RootLogger;
+  readonly report: (diagnostics: readonly Diagnostic[]) => void;
+  readonly state: StateWiring;
+  readonly apps: AppRegistry;
+  readonly ariConfig: AriConfig;
+}
+
+export function buildTelephony(options: TelephonyOptions) {
+  const { logger, report, state, apps, ariConfig } = options;
+  const dirs = options.directories;
+  const log = logger.child('ariadne');
+  // Calls: core, the Local technology, the dialplan engine with its applications, and Stasis.
+  const core = new Core({ onBusError: (err, m) => log.error(`event subscriber failed on ${m.type}: ${(err as Error)?.stack ?? String(err)}`) });
+  const globals = core.globals;
+  core.channels.setReportedVariables(ariConfig.channelvars);
+  core.channels.registerDriver(new LocalDriver(core));
+  const functions = createStandardFunctionRegistry();
+  const loadDialplan = (): Dialplan => {
+    const dp = loadExtensions(dirs.astetcdir);
+    report(dp.diagnostics);
+    for (const [k, v] of dp.globals) globals.set(k, v);
+    return dp;
+  };
+  const pbxLog = logger.child('pbx');
+  const engine = new DialplanEngine({
+    core,
+    logger: pbxLog,
+    functions,
+    dialplan: loadDialplan(),
+    services: { db: { get: (f, k) => state.db.get(f, k), put: (f, k, v) => state.db.put(f, k, v), del: (f, k) => state.db.del(f, k) } },
+  });
+  for (const app of [
+    ...basicApps(core, pbxLog, (ch) => engine.scope(ch)),
+    ...flowApps(pbxLog, (ch, digits) => {
+      const { context } = ch.location;
+      return {
+        exact: existsExtension(engine.dialplan, context, digits, 1),
+        more: matchMoreExtension(engine.dialplan, context, digits, 1) || (!existsExtension(engine.dialplan, context, digits, 1) && canMatchExtension(engine.dialplan, context, digits, 1)),
+      };
+    }),
+    dialApp(core, pbxLog),
+  ]) {
+    core.apps.register(app);
+  }
+  const stasis = new Stasis({ core, apps, logger: logger.child('stasis') });
+  const broadcast = new StasisBroadcast({ core, apps, stasis, logger: logger.child('stasis') });
+  // Device states fed by channels (after Stasis on the bus, so a channel's own event reaches applications
+  // before the DeviceStateChanged it causes), and extension states fed by device states.
+  const channelStates = new ChannelDeviceStates({
+    core,
+    states: state.states,
+    logger: logger.child('devicestate'),
+    extensionExists: (context, exten) => existsExtension(engine.dialplan, context, exten, 1),
+  });
+  const hintStates = new HintStates({ states: state.states, dialplan: () => engine.dialplan });
+  functions.registerAll(
+    deviceStateFunctions({ deviceState: (d) => state.states.get(d), extensionState: (context, exten) => hintStates.extensionState(context, exten) }),
+  );
+  state.states.onChange((e) => {
+    for (const app of apps.list()) {
+      if (app.subscribeAll || app.subscriptions.deviceStates.has(e.name)) {
+        apps.publish({ type: 'DeviceStateChanged', application: app.name, timestamp: e.timestamp, name: e.name, state: e.state });
+      }
+    }
+  });
+
+
+  const reloadDialplan = async (): Promise<string> => {
+    engine.setDialplan(loadDialplan());
+    return 'Dialplan reloaded.';
+  };
+  const close = () => {
+    broadcast.close();
+    hintStates.close();
+    channelStates.close();
+  };
+  return { core, engine, functions, stasis, broadcast, hintStates, reloadDialplan, close };
+}
+
+export type Telephony = ReturnType<typeof buildTelephony>;
