@@ -35,6 +35,7 @@ import type { AppOutcome } from '../core/applications.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { AppRegistry } from './app-registry.ts';
 import { splitStasisArgs, type Stasis } from './stasis.ts';
+import { compilePosixRegex } from '../shared/posix-regex.ts';
 
 export const DEFAULT_BROADCAST_TIMEOUT_MS = 500;
 export const MAX_BROADCAST_TIMEOUT_MS = 60_000;
@@ -124,69 +125,7 @@ export function checkFilterPattern(pattern: string): string | undefined {
   return undefined;
 }
 
-const POSIX_CLASSES: Readonly<Record<string, string>> = {
-  alpha: 'a-zA-Z',
-  digit: '0-9',
-  alnum: 'a-zA-Z0-9',
-  upper: 'A-Z',
-  lower: 'a-z',
-  space: '\\s',
-  blank: ' \\t',
-  xdigit: '0-9A-Fa-f',
-  punct: '!-\\/:-@\\[-`{-~',
-  word: '\\w',
-  cntrl: '\\x00-\\x1f\\x7f',
-  print: '\\x20-\\x7e',
-  graph: '\\x21-\\x7e',
-};
 
-/**
- * Rewrites a POSIX extended regular expression for JavaScript: inside a bracket expression a `]` right after
- * `[` or `[^` is literal, a backslash is literal, and `[:alpha:]`-style classes are spelled out. Outside
- * brackets the two dialects agree for what application filters need.
- */
-function posixToJs(pattern: string): string {
-  let out = '';
-  let i = 0;
-  while (i < pattern.length) {
-    const c = pattern[i] as string;
-    if (c === '\\') {
-      out += pattern.slice(i, i + 2);
-      i += 2;
-      continue;
-    }
-    if (c !== '[') {
-      out += c;
-      i++;
-      continue;
-    }
-    let j = i + 1;
-    let body = '';
-    if (pattern[j] === '^') {
-      body += '^';
-      j++;
-    }
-    if (pattern[j] === ']') {
-      body += '\\]';
-      j++;
-    }
-    while (j < pattern.length && pattern[j] !== ']') {
-      const cls = /^\[:([a-z]+):\]/.exec(pattern.slice(j));
-      if (cls) {
-        body += POSIX_CLASSES[cls[1] as string] ?? cls[0];
-        j += cls[0].length;
-      } else {
-        const ch = pattern[j] as string;
-        body += ch === '\\' || ch === '[' ? `\\${ch}` : ch;
-        j++;
-      }
-    }
-    if (j >= pattern.length) return pattern; // unterminated: let the RegExp constructor complain
-    out += `[${body}]`;
-    i = j + 1;
-  }
-  return out;
-}
 
 /**
  * Compiles an application filter (a POSIX extended regular expression). Returns the reason instead when the
@@ -196,7 +135,7 @@ export function compileFilter(pattern: string): { regex: RegExp } | { error: str
   const refused = checkFilterPattern(pattern);
   if (refused) return { error: `rejected as potentially expensive (${refused})` };
   try {
-    return { regex: new RegExp(posixToJs(pattern)) };
+    return { regex: compilePosixRegex(pattern).regex };
   } catch (err) {
     return { error: `does not compile (${(err as Error).message})` };
   }
