@@ -38,6 +38,7 @@ import { registerHintCommands } from './dialplan/hint-states.ts';
 import { channelHandlers } from './ari/resources/channels.ts';
 import { bridgeHandlers } from './ari/resources/bridges.ts';
 import { endpointHandlers } from './ari/resources/endpoints.ts';
+import { soundHandlers } from './ari/resources/sounds.ts';
 import { registerChannelCommands } from './cli/commands/channels.ts';
 import { startControlServer, type ControlServer } from './cli/control-server.ts';
 import { registerAriCommands } from './cli/commands/ari.ts';
@@ -228,6 +229,7 @@ export async function startAriadne(opts: StartOptions = {}): Promise<Ariadne> {
     }),
     ...bridgeHandlers({ core }),
     ...endpointHandlers({ channels: core.channels }),
+    ...soundHandlers({ soundsDir: path.join(dirs.astdatadir, 'sounds') }),
   };
 
   const ari = new AriInterface({
@@ -281,6 +283,7 @@ export async function startAriadne(opts: StartOptions = {}): Promise<Ariadne> {
   modules.register({ name: 'res_ari_channels.so', description: 'RESTful API module - Channel resources', supportLevel: 'core', running: true });
   modules.register({ name: 'res_ari_bridges.so', description: 'RESTful API module - Bridge resources', supportLevel: 'core', running: true });
   modules.register({ name: 'res_ari_endpoints.so', description: 'RESTful API module - Endpoint resources', supportLevel: 'core', running: true });
+  modules.register({ name: 'res_ari_sounds.so', description: 'RESTful API module - Sound resources', supportLevel: 'core', running: true });
   modules.register({ name: 'app_dial.so', description: 'Dialing Application', supportLevel: 'core', running: true });
   modules.register({ name: 'res_http_websocket.so', description: 'HTTP WebSocket Support', supportLevel: 'core', running: true });
 
