@@ -19,20 +19,46 @@
  * Prints markdown tables; `--write` appends them as a dated section to bench/RESULTS.md.
  */
 
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { WebSocket } from 'ws';
+import {
+  AUTH,
+  CpuMeter,
+  RESULTS,
+  capture,
+  closeSocket,
+  f1,
+  f2,
+  f3,
+  gitRev,
+  installCleanup,
+  int,
+  killAll,
+  log,
+  machineInfo,
+  mib,
+  openSocket,
+  pct,
+  portFree,
+  procStatus,
+  ratio,
+  request,
+  sleep,
+  spawnGroup,
+  startAriadne,
+  startBaseline,
+  stopChild,
+  summarize,
+  waitQuiet,
+  wasInterrupted,
+  writeConfigTree,
+  type Server,
+} from './lib.ts';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const RESULTS = path.join(ROOT, 'bench', 'RESULTS.md');
-const USER = 'asterisk:asterisk';
-const AUTH = `Basic ${Buffer.from(USER).toString('base64')}`;
-const CLK_TCK = 100;
 const POST_BODY = '{"variable":"BENCH","value":"1"}';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -86,7 +112,7 @@ const EVENTS_WARMUP = QUICK ? 50 : 100;
 const WARMUP_S = QUICK ? 1 : 2;
 const QUIET_WAIT_S = Number(opts['quiet-wait'] ?? (QUICK ? 5 : 30));
 const REPEAT = Number(opts.repeat);
-const PRETTY = opts.pretty === 'no' ? 'no' : 'yes';
+const PRETTY: 'yes' | 'no' = opts.pretty === 'no' ? 'no' : 'yes';
 const ARIADNE_PORT = Number(opts.port);
 const BASELINE_PORT = ARIADNE_PORT + 1;
 const PARTS = new Set(opts.only.split(',').map((s) => s.trim()));
@@ -98,125 +124,7 @@ if (
   process.exit(2);
 }
 
-// Node 24 runs the .ts files; under plain `node` (v20 on this machine) use the pinned one.
-const NODE = Number(process.versions.node.split('.')[0]) >= 24 ? process.execPath : path.join(ROOT, 'node_modules', 'node', 'bin', 'node');
-
-// ---------------------------------------------------------------------------------------------------------
-// Child processes: each one leads its own process group, killed as a group.
-
-const children = new Set<ChildProcess>();
-
-function spawnGroup(cmd: string, args: string[], options: { stdin?: 'pipe' | 'ignore'; env?: NodeJS.ProcessEnv } = {}): ChildProcess {
-  const child = spawn(cmd, args, {
-    cwd: ROOT,
-    detached: true,
-    stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'],
-    env: options.env ?? process.env,
-  });
-  children.add(child);
-  child.on('exit', () => children.delete(child));
-  return child;
-}
-
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    /* already gone */
-  }
-}
-
-function killAll(signal: NodeJS.Signals): void {
-  for (const c of children) killGroup(c, signal);
-}
-
-/** SIGTERM, then SIGKILL after `graceMs`; resolves when the leader has exited. */
-async function stopChild(child: ChildProcess, graceMs = 3000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  killGroup(child, 'SIGTERM');
-  const t = setTimeout(() => killGroup(child, 'SIGKILL'), graceMs);
-  await exited;
-  clearTimeout(t);
-}
-
-let interrupted = false;
-process.on('exit', () => killAll('SIGKILL'));
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.once(sig, () => {
-    interrupted = true;
-    process.stderr.write(`\nbench: ${sig}, stopping the servers\n`);
-    killAll('SIGTERM');
-    setTimeout(() => {
-      killAll('SIGKILL');
-      process.exit(130);
-    }, 500).unref();
-  });
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// /proc
-
-function procStatus(pid: number): { rssKb: number; hwmKb: number; threads: number } {
-  const text = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const num = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? NaN);
-  return { rssKb: num('VmRSS'), hwmKb: num('VmHWM'), threads: num('Threads') };
-}
-
-/** Fields of /proc/<pid>/stat after the `(comm)`: index 0 is field 3 (state). */
-function statFields(pid: number | 'self'): string[] {
-  const text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return text.slice(text.lastIndexOf(')') + 2).split(' ');
-}
-
-/** utime+stime of a process, in seconds. */
-function cpuOf(pid: number): number {
-  try {
-    const f = statFields(pid);
-    return (Number(f[11]) + Number(f[12])) / CLK_TCK;
-  } catch {
-    return 0;
-  }
-}
-
-/** This process's own CPU and that of its reaped children (wrk), in seconds. */
-function selfCpu(): { self: number; children: number } {
-  const f = statFields('self');
-  return { self: (Number(f[11]) + Number(f[12])) / CLK_TCK, children: (Number(f[13]) + Number(f[14])) / CLK_TCK };
-}
-
-/** Busy CPU of the whole machine, in seconds (all cores). */
-function machineBusy(): number {
-  const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
-  const v = line.trim().split(/\s+/).slice(1).map(Number);
-  const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
-  const idle = (v[3] ?? 0) + (v[4] ?? 0);
-  return (total - idle) / CLK_TCK;
-}
-
-function childPidOf(ppid: number): number | undefined {
-  for (const name of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      if (Number(statFields(Number(name))[1]) === ppid) return Number(name);
-    } catch {
-      /* raced with an exit */
-    }
-  }
-  return undefined;
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Small helpers
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-const log = (s: string) => process.stderr.write(`${s}\n`);
-
-function sh(cmd: string, args: string[]): string {
-  const r = spawnSync(cmd, args, { encoding: 'utf8' });
-  return r.error ? '' : `${r.stdout ?? ''}${r.stderr ?? ''}`.trim();
-}
+installCleanup();
 
 function requireWrk(): string {
   const r = spawnSync('wrk', ['--version'], { encoding: 'utf8' });
@@ -227,187 +135,6 @@ function requireWrk(): string {
     process.exit(2);
   }
   return (/wrk\s+\S+/.exec(`${r.stdout}${r.stderr}`)?.[0] ?? 'wrk').trim();
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))] ?? NaN;
-}
-
-interface Request {
-  status: number;
-  body: Buffer;
-  headers: http.IncomingHttpHeaders;
-}
-
-function request(port: number, method: string, urlPath: string, init: { body?: string; agent?: http.Agent; auth?: boolean } = {}): Promise<Request> {
-  return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = {};
-    if (init.auth !== false) headers.authorization = AUTH;
-    if (init.body !== undefined) {
-      headers['content-type'] = 'application/json';
-      headers['content-length'] = String(Buffer.byteLength(init.body));
-    }
-    const req = http.request({ host: '127.0.0.1', port, method, path: urlPath, headers, agent: init.agent ?? false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), headers: res.headers }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.setTimeout(5000, () => req.destroy(new Error(`${method} ${urlPath}: no answer in 5 s`)));
-    req.end(init.body);
-  });
-}
-
-async function waitForHttp(port: number, urlPath: string, child: ChildProcess, what: string, timeoutMs = 20000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${what} exited during start-up (${child.exitCode ?? child.signalCode})`);
-    try {
-      const r = await request(port, 'GET', urlPath);
-      if (r.status === 200) return;
-    } catch {
-      /* not yet */
-    }
-    if (Date.now() > deadline) throw new Error(`${what} did not answer ${urlPath} within ${timeoutMs} ms`);
-    await sleep(100);
-  }
-}
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
-      res.resume();
-      resolve(false);
-    });
-    req.on('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'ECONNREFUSED'));
-    req.setTimeout(1000, () => {
-      req.destroy();
-      resolve(false);
-    });
-  });
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// The servers
-
-interface Server {
-  readonly name: string;
-  readonly port: number;
-  readonly child: ChildProcess;
-  /** The Node process itself (Ariadne runs under `timeout`). */
-  readonly pid: number;
-  readonly stderr: () => string;
-}
-
-function capture(child: ChildProcess): () => string {
-  let text = '';
-  const add = (c: Buffer) => {
-    if (text.length < 64 * 1024) text += c.toString();
-  };
-  child.stdout?.on('data', add);
-  child.stderr?.on('data', add);
-  return () => text;
-}
-
-function writeConfigTree(dir: string): string {
-  const etc = path.join(dir, 'etc');
-  fs.mkdirSync(etc, { recursive: true });
-  const d = (n: string) => path.join(dir, n);
-  const files: Record<string, string> = {
-    'asterisk.conf': `[directories]
-astetcdir => ${etc}
-astvarlibdir => ${d('lib')}
-astdbdir => ${d('lib')}
-astdatadir => ${d('data')}
-astspooldir => ${d('spool')}
-astrundir => ${d('run')}
-astlogdir => ${d('log')}
-astcachedir => ${d('cache')}
-
-[options]
-verbose = 0
-defaultlanguage = en
-entityid = 02:fc:00:00:00:01
-`,
-    'http.conf': `[general]
-enabled = yes
-bindaddr = 127.0.0.1
-bindport = ${ARIADNE_PORT}
-`,
-    'ari.conf': `[general]
-enabled = yes
-pretty = ${PRETTY}
-
-[asterisk]
-type = user
-read_only = no
-password = asterisk
-password_format = plain
-`,
-    'logger.conf': '[logfiles]\nconsole => error\n',
-  };
-  for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(etc, name), text);
-  return path.join(etc, 'asterisk.conf');
-}
-
-async function startAriadne(tmp: string, maxSeconds: number, profDir: string | undefined): Promise<Server> {
-  const conf = writeConfigTree(tmp);
-  const nodeArgs = profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
-  // The compiled code, as `npm start` runs it (bin/ariadne picks dist/ when it is up to date).
-  const main = fs.existsSync('dist/src/main.js') ? 'dist/src/main.js' : 'src/main.ts';
-  const child = spawnGroup('timeout', ['-k', '5', String(maxSeconds), NODE, ...nodeArgs, main, '-C', conf]);
-  const stderr = capture(child);
-  try {
-    await waitForHttp(ARIADNE_PORT, '/ari/asterisk/ping', child, 'Ariadne');
-  } catch (err) {
-    throw new Error(`${(err as Error).message}\n--- Ariadne output ---\n${stderr()}`);
-  }
-  const pid = childPidOf(child.pid ?? -1);
-  if (pid === undefined) throw new Error('could not find the Ariadne node process under timeout');
-  return { name: 'Ariadne', port: ARIADNE_PORT, child, pid, stderr };
-}
-
-async function startBaseline(bodyFile: string, maxSeconds: number): Promise<Server> {
-  const child = spawnGroup(
-    NODE,
-    ['bench/baseline-server.ts', '--port', String(BASELINE_PORT), '--body-file', bodyFile, '--max-seconds', String(maxSeconds)],
-    { stdin: 'pipe' },
-  );
-  const stderr = capture(child);
-  try {
-    await waitForHttp(BASELINE_PORT, '/ari/asterisk/info', child, 'the baseline');
-  } catch (err) {
-    throw new Error(`${(err as Error).message}\n--- baseline output ---\n${stderr()}`);
-  }
-  return { name: 'baseline', port: BASELINE_PORT, child, pid: child.pid ?? -1, stderr };
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Quiet machine and CPU accounting
-
-/** CPU other processes use (fraction of one core), sampled over `ms`. */
-async function othersLoad(ours: readonly number[], ms: number): Promise<number> {
-  const b0 = machineBusy();
-  const o0 = ours.reduce((a, p) => a + cpuOf(p), 0);
-  const s0 = selfCpu();
-  await sleep(ms);
-  const b1 = machineBusy();
-  const o1 = ours.reduce((a, p) => a + cpuOf(p), 0);
-  const s1 = selfCpu();
-  const others = b1 - b0 - (o1 - o0) - (s1.self - s0.self) - (s1.children - s0.children);
-  return Math.max(0, others / (ms / 1000));
-}
-
-/** Waits (bounded) until other processes use < 15 % of a core, as Asterisk's measurement did. */
-async function waitQuiet(ours: readonly number[]): Promise<number> {
-  const deadline = Date.now() + QUIET_WAIT_S * 1000;
-  let load = await othersLoad(ours, 500);
-  while (load >= 0.15 && Date.now() < deadline) load = await othersLoad(ours, 1000);
-  if (load >= 0.15) log(`  (machine not quiet: others use ${(load * 100).toFixed(0)} % of a core; measuring anyway)`);
-  return load;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -456,32 +183,21 @@ export function parseWrk(out: string): Omit<WrkResult, 'serverCpu' | 'wrkCpu' | 
 }
 
 async function runWrk(server: Server, others: readonly number[], spec: { threads: number; conns: number; seconds: number; script?: string; path: string }): Promise<WrkResult> {
-  await waitQuiet([server.pid, ...others]);
+  await waitQuiet([server.pid, ...others], QUIET_WAIT_S);
   const args = ['-t', String(spec.threads), '-c', String(spec.conns), '-d', `${spec.seconds}s`, '--latency', '-H', `Authorization: ${AUTH}`];
   if (spec.script) args.push('-s', spec.script);
   args.push(`http://127.0.0.1:${server.port}${spec.path}`);
-  const cpu0 = cpuOf(server.pid);
-  const oth0 = others.reduce((a, p) => a + cpuOf(p), 0);
-  const self0 = selfCpu();
-  const busy0 = machineBusy();
-  const t0 = process.hrtime.bigint();
+  const meter = new CpuMeter(server.pid, others);
   const child = spawnGroup('wrk', args);
   const out = capture(child);
   const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
   // The exit event comes after libuv reaped wrk, so its CPU is in our cutime/cstime now.
-  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
-  const cpu1 = cpuOf(server.pid);
-  const oth1 = others.reduce((a, p) => a + cpuOf(p), 0);
-  const self1 = selfCpu();
-  const busy1 = machineBusy();
+  const cpu = meter.stop();
   const raw = out();
   if (code !== 0) throw new Error(`wrk failed (${code}):\n${raw}`);
   const parsed = parseWrk(raw);
   if (!Number.isFinite(parsed.rps)) throw new Error(`could not parse wrk output:\n${raw}`);
-  const serverCpu = cpu1 - cpu0;
-  const wrkCpu = self1.children - self0.children;
-  const noise = busy1 - busy0 - serverCpu - wrkCpu - (oth1 - oth0) - (self1.self - self0.self);
-  return { ...parsed, serverCpu: serverCpu / wall, wrkCpu: wrkCpu / wall, noise: Math.max(0, noise / wall), raw };
+  return { ...parsed, serverCpu: cpu.server, wrkCpu: cpu.children, noise: cpu.noise, raw };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -491,46 +207,6 @@ interface LatencyResult {
   readonly n: number;
   readonly event: { p50: number; p90: number; p99: number; max: number };
   readonly rest: { p50: number; p90: number; p99: number; max: number };
-}
-
-function summarize(values: number[]): { p50: number; p90: number; p99: number; max: number } {
-  const s = [...values].sort((a, b) => a - b);
-  return { p50: percentile(s, 50), p90: percentile(s, 90), p99: percentile(s, 99), max: s[s.length - 1] ?? NaN };
-}
-
-async function openSocket(port: number, app: string): Promise<WebSocket> {
-  const ws = new WebSocket(`ws://127.0.0.1:${port}/ari/events?app=${app}`, { headers: { Authorization: AUTH } });
-  await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error('WebSocket did not open in 5 s')), 5000);
-    ws.once('open', () => {
-      clearTimeout(t);
-      resolve();
-    });
-    ws.once('error', (e) => {
-      clearTimeout(t);
-      reject(e);
-    });
-    ws.once('unexpected-response', (_req, res) => {
-      clearTimeout(t);
-      reject(new Error(`WebSocket upgrade answered ${res.statusCode}`));
-    });
-  });
-  return ws;
-}
-
-function closeSocket(ws: WebSocket): Promise<void> {
-  return new Promise((resolve) => {
-    if (ws.readyState === ws.CLOSED) return resolve();
-    const t = setTimeout(() => {
-      ws.terminate();
-      resolve();
-    }, 1000);
-    ws.once('close', () => {
-      clearTimeout(t);
-      resolve();
-    });
-    ws.close();
-  });
 }
 
 async function eventLatency(server: Server, n: number, warmup: number): Promise<LatencyResult> {
@@ -598,34 +274,11 @@ async function memory(server: Server): Promise<MemResult> {
 // ---------------------------------------------------------------------------------------------------------
 // Report
 
-const f1 = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : '–');
-const f2 = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : '–');
-const f3 = (v: number) => (Number.isFinite(v) ? v.toFixed(3) : '–');
-const int = (v: number) => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : '–');
-const mib = (kb: number) => kb / 1024;
-const pct = (v: number) => (Number.isFinite(v) ? `${Math.round(v * 100)} %` : '–');
-const ratio = (a: number, b: number) => (Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? (a / b).toFixed(2) : '–');
-
 interface HttpCase {
   readonly label: string;
   readonly spec: { threads: number; conns: number; path: string; script?: string };
   ariadne?: WrkResult;
   baseline?: WrkResult;
-}
-
-function machineInfo(wrkVersion: string): string[] {
-  const cpu = /model name\s*:\s*(.+)/.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? 'unknown CPU';
-  const mem = /^Mem:\s+(\S+)/m.exec(sh('free', ['-h']))?.[1] ?? `${Math.round(os.totalmem() / 2 ** 30)}Gi`;
-  return [
-    `nproc ${sh('nproc', [])} (${cpu}), RAM ${mem} (free -h), kernel ${os.release()}, ` +
-      `Node ${sh(NODE, ['--version'])}, ${wrkVersion}, ${sh('sh', ['-c', '. /etc/os-release && echo "$PRETTY_NAME"']) || os.platform()}`,
-  ];
-}
-
-function gitRev(): string {
-  const rev = sh('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD']);
-  const dirty = sh('git', ['-C', ROOT, 'status', '--porcelain', '--', 'src']) ? ' + uncommitted src changes' : '';
-  return rev ? `${rev}${dirty}` : 'unknown';
 }
 
 function report(input: {
@@ -639,7 +292,7 @@ function report(input: {
   const L: string[] = [];
   L.push(`## ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')} — ${gitRev()}`);
   L.push('');
-  L.push(`Machine: ${machineInfo(input.wrkVersion).join(' ')}.`);
+  L.push(`Machine: ${machineInfo(input.wrkVersion)}.`);
   L.push(
     `Settings: wrk ${DURATION} s per run${REPEAT > 1 ? ` (median req/s of ${REPEAT} alternating runs)` : ''} after a ${WARMUP_S} s warm-up per server and method; pretty=${PRETTY}; ` +
       `GET info body ${input.infoBytes} bytes; events n=${EVENTS_N} after ${EVENTS_WARMUP} warm-up rounds.`,
@@ -788,7 +441,8 @@ async function main(): Promise<void> {
   const notes: string[] = [];
   try {
     log(`bench: starting Ariadne on 127.0.0.1:${ARIADNE_PORT} (pretty=${PRETTY})`);
-    const ariadne = await startAriadne(tmp, budget + 30, profDir);
+    const conf = writeConfigTree(tmp, { port: ARIADNE_PORT, pretty: PRETTY });
+    const ariadne = await startAriadne({ conf, port: ARIADNE_PORT, maxSeconds: budget + 30, profDir });
     let ariadneMem: MemResult | undefined;
     if (PARTS.has('memory')) {
       log('bench: Ariadne idle memory');
@@ -800,7 +454,7 @@ async function main(): Promise<void> {
     fs.writeFileSync(bodyFile, info.body);
 
     log(`bench: starting the baseline on 127.0.0.1:${BASELINE_PORT}`);
-    const baseline = await startBaseline(bodyFile, budget + 30);
+    const baseline = await startBaseline({ port: BASELINE_PORT, bodyFile, maxSeconds: budget + 30 });
     let baselineMem: MemResult | undefined;
     if (PARTS.has('memory')) {
       log('bench: baseline idle memory');
@@ -854,10 +508,10 @@ async function main(): Promise<void> {
 
     let events: { ariadne: LatencyResult; baseline: LatencyResult } | undefined;
     if (PARTS.has('events')) {
-      await waitQuiet([ariadne.pid, baseline.pid]);
+      await waitQuiet([ariadne.pid, baseline.pid], QUIET_WAIT_S);
       log(`bench: event latency Ariadne (n=${EVENTS_N})`);
       const a = await eventLatency(ariadne, EVENTS_N, EVENTS_WARMUP);
-      await waitQuiet([ariadne.pid, baseline.pid]);
+      await waitQuiet([ariadne.pid, baseline.pid], QUIET_WAIT_S);
       log(`bench: event latency baseline (n=${EVENTS_N})`);
       const b = await eventLatency(baseline, EVENTS_N, EVENTS_WARMUP);
       events = { ariadne: a, baseline: b };
@@ -875,10 +529,10 @@ async function main(): Promise<void> {
       notes,
     });
 
-    await Promise.all([stopChild(ariadne.child), stopChild(baseline.child)]);
+    await Promise.all([stopChild(ariadne.child, profDir ? 15_000 : 3000, ariadne.pid), stopChild(baseline.child)]);
     process.stdout.write(`\n${text}\n`);
     if (opts.write) {
-      if (!fs.existsSync(RESULTS)) fs.writeFileSync(RESULTS, header(machineInfo(wrkVersion).join(' ')) + '# Results\n\n');
+      if (!fs.existsSync(RESULTS)) fs.writeFileSync(RESULTS, header(machineInfo(wrkVersion)) + '# Results\n\n');
       fs.appendFileSync(RESULTS, `${text}\n`);
       log(`bench: appended to ${path.relative(process.cwd(), RESULTS)}`);
     }
@@ -895,7 +549,7 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(0),
   (err: unknown) => {
-    if (!interrupted) process.stderr.write(`bench: ${(err as Error).stack ?? String(err)}\n`);
+    if (!wasInterrupted()) process.stderr.write(`bench: ${(err as Error).stack ?? String(err)}\n`);
     killAll('SIGKILL');
     process.exit(1);
   },

@@ -57,9 +57,11 @@ async function main(argv: string[]): Promise<number> {
   }
 
   const ariadne = await startAriadne({ asteriskConf: confPath, extraVerbose: values.verbose?.length ?? 0 });
+  // `on`, not `once`: supervisors that signal a whole process group (coreutils timeout) deliver a signal twice,
+  // and the second must not kill the process in the middle of its shutdown. stop() runs once.
   const onSignal = () => void ariadne.stop();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   for (const app of values.app ?? []) {
     const mod = (await import(path.resolve(app))) as { default?: (opts: { url: string; signal: AbortSignal }) => Promise<void> | void };
     const bound = ariadne.http.bound().plain;
