@@ -114,6 +114,7 @@ class EventSession implements AppSink {
   #pingTimer: NodeJS.Timeout | undefined;
   #awaitingPong = 0;
   #closed = false;
+  #corked = false;
 
   constructor(
     ws: WebSocket,
@@ -163,7 +164,24 @@ class EventSession implements AppSink {
       this.#ws.terminate();
       return;
     }
+    this.#cork();
     this.#ws.send(this.#opts.dispatcher.json(body));
+  }
+
+  /**
+   * Events come in synchronous bursts (a hangup is ~6 messages). Corking the socket until the burst is over
+   * turns them into one write instead of one syscall each, which was over a quarter of a call's CPU.
+   */
+  #cork(): void {
+    if (this.#corked) return;
+    const socket = (this.#ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+    if (!socket) return;
+    this.#corked = true;
+    socket.cork();
+    process.nextTick(() => {
+      this.#corked = false;
+      socket.uncork();
+    });
   }
 
   async #onMessage(data: Buffer, isBinary: boolean): Promise<void> {
