@@ -11,7 +11,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadAsteriskConf } from './config/asterisk-conf.ts';
 import { runInteractive, runRemoteCommand } from './cli/console.ts';
-import { DEFAULT_ASTERISK_CONF, startAriadne } from './server.ts';
+import { DEFAULT_ASTERISK_CONF, startAriadne, type Ariadne } from './server.ts';
+import { originate } from './core/originate.ts';
 
 const USAGE = `Usage: ariadne [-C <asterisk.conf>] [-v...] [-r | -x "<command>"] [--app <file>]...
   -C <file>   asterisk.conf to use (default: the project's configs/asterisk.conf)
@@ -19,6 +20,8 @@ const USAGE = `Usage: ariadne [-C <asterisk.conf>] [-v...] [-r | -x "<command>"]
   -r          connect to the running server's console
   -x <cmd>    run one console command on the running server (with -r: -rx "<cmd>")
   --app <f>   load a Stasis application module after start (its default export receives the ARI URL)
+  --demo      place a call to 1000@from-trunk every 5 seconds (Local/1000@from-trunk, other half waits in
+              wait@internal), so the hello-world flow is visible without a phone
   -h          this help
 `;
 
@@ -35,6 +38,7 @@ async function main(argv: string[]): Promise<number> {
         foreground: { type: 'boolean', short: 'f' },
         console: { type: 'boolean', short: 'c' },
         app: { type: 'string', multiple: true },
+        demo: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       allowPositionals: false,
@@ -73,8 +77,28 @@ async function main(argv: string[]): Promise<number> {
       ariadne.logger.child('app').error(`application ${app} failed: ${(err as Error).message}`);
     });
   }
+  if (values.demo) startDemo(ariadne);
   await ariadne.stopped;
   return 0;
+}
+
+/** `--demo`: a call into the seed's dialplan every few seconds, until the server stops. */
+function startDemo(ariadne: Ariadne): void {
+  const log = ariadne.logger.child('demo');
+  const timer = setInterval(() => {
+    try {
+      const channel = originate(ariadne.core, {
+        endpoint: 'Local/1000@from-trunk',
+        target: { kind: 'exten', context: 'internal', exten: 'wait', priority: 1 },
+        timeoutMs: 30_000,
+      });
+      log.notice(`demo call ${channel.name} placed to 1000@from-trunk`);
+    } catch (err) {
+      log.warning(`demo call failed: ${(err as Error).message}`);
+    }
+  }, 5000);
+  timer.unref();
+  void ariadne.stopped.then(() => clearInterval(timer));
 }
 
 main(process.argv.slice(2)).then(

@@ -65,7 +65,9 @@ export default async function helloWorld(opts: HelloWorldOptions = {}): Promise<
       const id = encodeURIComponent(event.channel.id);
       log(`StasisStart ${event.channel.name}`);
       await ari('POST', `/channels/${id}/answer`);
-      await ari('POST', `/channels/${id}/play?media=sound:hello-world`);
+      const played = await ari('POST', `/channels/${id}/play?media=sound:hello-world`);
+      // A server without playback (or a missing sound) must not leave the caller waiting forever.
+      if (!played.ok) await ari('DELETE', `/channels/${id}`);
     } else if (event.type === 'PlaybackFinished' && event.playback) {
       const channelId = event.playback.target_uri.replace(/^channel:/, '');
       log(`PlaybackFinished on ${channelId}; hanging up`);
