@@ -1,0 +1,208 @@
+/**
+ * The MediaSession port, as messages. Core (channels, bridges, ARI playbacks and recordings) never holds media
+ * objects: it sends `MediaCommand`s to a media host and listens to the `MediaNotification`s that come back. The
+ * host runs in the same thread (`LocalMediaHost` behind `LocalMediaPort`) or in a worker thread
+ * (`WorkerMediaPort`); both carry exactly these messages, so moving media to workers touches neither core nor ARI.
+ *
+ * Rules every message follows, so that it survives `postMessage` (structured clone):
+ *  - plain data only: strings, numbers, booleans, arrays, plain objects and `Int16Array`s; no functions, classes
+ *    or shared objects. Sources and sinks are described (`SourceSpec`, `SinkSpec`) and built inside the host.
+ *  - every message is a union member tagged by `type`; ids are strings chosen by the sender (channel ids for
+ *    sessions, bridge ids, ARI playback/recording ids), so no reply is needed to learn an id.
+ *  - commands are applied in the order they are sent. They have no replies: failures come back as an `error`
+ *    notification naming the command, and `ping` → `pong` is the barrier that says "everything before has run".
+ *  - `Int16Array`s in a message are handed over: across a worker their buffers are transferred (see
+ *    `transferables`), so the sender must not use them again. Samples on a `SharedArrayBuffer` are shared
+ *    instead (a cache of decoded sound files should keep them there).
+ *
+ * Directions are the channel's, as in ARI's mute: `in` is audio from the channel's far side into Ariadne (what
+ * the party says; what a driver writes, Asterisk's ast_read), `out` is audio from Ariadne to the far side (what
+ * the party hears; what a driver sends, Asterisk's ast_write).
+ */
+
+import type { ErrorCode } from '../../shared/errors.ts';
+import type { ClockStats } from './clock.ts';
+import type { AudioFrame, SampleRate } from './frame.ts';
+import type { ToneSegment } from './source.ts';
+
+export type Direction = 'in' | 'out';
+export type MuteDirection = Direction | 'both';
+
+/** Where a playback or a recording happens. */
+export type MediaTarget = { readonly type: 'session'; readonly id: string } | { readonly type: 'bridge'; readonly id: string };
+
+export type BridgeKind = 'mixing' | 'holding';
+/** Holding bridges: participants hear the entertainment or the announcers; announcers are heard by all. */
+export type BridgeRole = 'participant' | 'announcer';
+
+/** A source, described as data; the host builds it (`createSource`). */
+export type SourceSpec =
+  | {
+      readonly type: 'tone';
+      /** Asterisk's tone syntax (`350+440`, `!425/200,!0/200`) or segments. */
+      readonly tones: string | readonly ToneSegment[];
+      readonly rate?: SampleRate;
+      readonly amplitude?: number;
+      readonly maxDurationMs?: number;
+    }
+  | {
+      readonly type: 'dtmf';
+      readonly digits: string;
+      readonly durationMs?: number;
+      readonly betweenMs?: number;
+      readonly rate?: SampleRate;
+      readonly amplitude?: number;
+    }
+  | { readonly type: 'buffer'; readonly samples: Int16Array; readonly rate: SampleRate; readonly loop?: boolean; readonly offsetMs?: number }
+  | { readonly type: 'silence'; readonly durationMs?: number; readonly rate?: SampleRate };
+
+/** A sink, described as data. Only the in-memory one for now; files come with recordings. */
+export type SinkSpec = { readonly type: 'buffer'; readonly rate?: SampleRate; readonly maxDurationMs?: number };
+
+export type PlaybackOperation = 'pause' | 'unpause' | 'restart' | 'reverse' | 'forward';
+export type RecordingOperation = 'pause' | 'unpause' | 'mute' | 'unmute';
+
+export type MediaCommand =
+  /**
+   * Creates the media session of a channel. `input` feeds its `in` side from a source instead of a driver (a
+   * simulated talker; tests and benches).
+   */
+  | { readonly type: 'attach'; readonly sessionId: string; readonly rate: SampleRate; readonly input?: SourceSpec }
+  /** Ends a session: its playbacks and recordings end (`detached`), it leaves its bridge and its Local link. */
+  | { readonly type: 'detach'; readonly sessionId: string }
+  /** A frame the channel's far side said (`in`), from its driver. Frames queue (up to 5), one is used per tick. */
+  | { readonly type: 'write'; readonly sessionId: string; readonly frame: AudioFrame }
+  /** Sends every frame of one direction back as `frame` notifications (external media, RTP, tests). */
+  | { readonly type: 'tap'; readonly sessionId: string; readonly direction: Direction; readonly enabled: boolean }
+  /** Mutes a direction of the channel: the other side gets silence. */
+  | { readonly type: 'mute'; readonly sessionId: string; readonly direction: MuteDirection; readonly muted: boolean }
+  /** Joins the two halves of a Local channel: what `a` hears (`out`) is what `b` says (`in`), and back. */
+  | { readonly type: 'link'; readonly linkId: string; readonly a: string; readonly b: string }
+  | { readonly type: 'unlink'; readonly linkId: string }
+  | { readonly type: 'bridge-create'; readonly bridgeId: string; readonly kind: BridgeKind; readonly entertainment?: SourceSpec }
+  /** Ends a bridge: its playbacks and recordings end (`detached`), its members leave (their sessions stay). */
+  | { readonly type: 'bridge-destroy'; readonly bridgeId: string }
+  /** Puts a session in a bridge (leaving any other bridge first), or changes how it is in this one. */
+  | {
+      readonly type: 'bridge-join';
+      readonly bridgeId: string;
+      readonly sessionId: string;
+      readonly role?: BridgeRole;
+      /** What it says is not heard by the others. */
+      readonly muteIn?: boolean;
+      /** It hears nothing from the bridge. */
+      readonly muteOut?: boolean;
+    }
+  | { readonly type: 'bridge-leave'; readonly bridgeId: string; readonly sessionId: string }
+  /** What the participants of a holding bridge hear when no announcer is there; null for silence. */
+  | { readonly type: 'bridge-entertainment'; readonly bridgeId: string; readonly source: SourceSpec | null }
+  /**
+   * Plays `sources` one after the other. Playbacks on the same target and `queue` wait for each other (ARI's
+   * queued state); different queues (say `playback` and `moh`) play at the same time and are summed. A
+   * session hears its playbacks instead of its bridge while any plays; a bridge's playbacks are heard by all.
+   */
+  | { readonly type: 'play'; readonly playbackId: string; readonly target: MediaTarget; readonly sources: readonly SourceSpec[]; readonly queue?: string }
+  /** Stops a playback, playing or queued (`playback-finished` with `stopped`). */
+  | { readonly type: 'stop'; readonly playbackId: string }
+  | { readonly type: 'playback-control'; readonly playbackId: string; readonly operation: PlaybackOperation; readonly skipMs?: number }
+  /** Records a session direction (`in` unless given) or a bridge's mix. */
+  | { readonly type: 'record'; readonly recordingId: string; readonly target: MediaTarget; readonly direction?: Direction; readonly sink: SinkSpec }
+  /** Ends a recording; with `discard` its audio is dropped. */
+  | { readonly type: 'record-stop'; readonly recordingId: string; readonly discard?: boolean }
+  | { readonly type: 'record-control'; readonly recordingId: string; readonly operation: RecordingOperation }
+  /** Turns an analyzer the host was built with (`dtmf`, ...) on or off for a session's `in` side. */
+  | { readonly type: 'analyze'; readonly sessionId: string; readonly analyzer: string; readonly enabled: boolean }
+  /** Runs `count` ticks now: only for a host with a manual clock (tests, benches). */
+  | { readonly type: 'tick'; readonly count?: number }
+  /** Answered by `pong` once everything sent before has been applied. */
+  | { readonly type: 'ping'; readonly requestId: number }
+  /** Ends everything, then `closed`. */
+  | { readonly type: 'close' };
+
+export type PlaybackEndReason = 'done' | 'stopped' | 'failed' | 'detached';
+export type RecordingEndReason = 'stopped' | 'discarded' | 'max-duration' | 'detached';
+
+export interface HostStats {
+  readonly sessions: number;
+  readonly bridges: number;
+  readonly links: number;
+  readonly playbacks: number;
+  readonly recordings: number;
+  /** Ticks the host has processed. */
+  readonly ticks: number;
+  /** Driver frames dropped because a session's queue was full. */
+  readonly droppedFrames: number;
+  /** Milliseconds the last tick's work took, and the most any took. */
+  readonly lastTickMs: number;
+  readonly maxTickMs: number;
+  /** The clock's counters (absent with a manual clock). */
+  readonly clock?: ClockStats;
+}
+
+export type MediaNotification =
+  /** A frame of a tapped direction. */
+  | { readonly type: 'frame'; readonly sessionId: string; readonly direction: Direction; readonly frame: AudioFrame }
+  /** An item of a playback began: index 0 is ARI's PlaybackStarted, later ones PlaybackContinuing. */
+  | { readonly type: 'playback-started'; readonly playbackId: string; readonly index: number; readonly durationMs?: number }
+  /** An item that had started ended. */
+  | { readonly type: 'source-finished'; readonly playbackId: string; readonly index: number; readonly reason: PlaybackEndReason; readonly positionMs: number }
+  /** The playback is over (sent once for every `play`, even one stopped while queued). */
+  | { readonly type: 'playback-finished'; readonly playbackId: string; readonly reason: PlaybackEndReason; readonly message?: string }
+  /** An analyzer heard a digit on the session's `in` side. */
+  | { readonly type: 'dtmf'; readonly sessionId: string; readonly digit: string; readonly durationMs: number }
+  | {
+      readonly type: 'recording-finished';
+      readonly recordingId: string;
+      readonly reason: RecordingEndReason;
+      readonly durationMs: number;
+      readonly rate: SampleRate;
+      /** What a buffer sink collected (absent when discarded). */
+      readonly samples?: Int16Array;
+    }
+  | { readonly type: 'pong'; readonly requestId: number; readonly stats: HostStats }
+  /** A command could not be applied. */
+  | { readonly type: 'error'; readonly command: string; readonly code: ErrorCode; readonly message: string }
+  | { readonly type: 'closed' };
+
+export type MediaMessage = MediaCommand | MediaNotification;
+
+/**
+ * The ArrayBuffers a message hands over when posted to a worker: the buffers of its `Int16Array`s that own
+ * their whole buffer (a view into a larger one, such as a pooled Node Buffer, is copied instead; a
+ * SharedArrayBuffer is shared).
+ */
+export function transferables(message: MediaMessage): ArrayBuffer[] {
+  const out: ArrayBuffer[] = [];
+  const add = (a: Int16Array | undefined): void => {
+    if (!a) return;
+    const buf = a.buffer;
+    if (buf instanceof ArrayBuffer && a.byteOffset === 0 && a.byteLength === buf.byteLength && !out.includes(buf)) out.push(buf);
+  };
+  const addSpec = (s: SourceSpec | null | undefined): void => {
+    if (s?.type === 'buffer') add(s.samples);
+  };
+  switch (message.type) {
+    case 'write':
+    case 'frame':
+      add(message.frame.samples);
+      break;
+    case 'attach':
+      addSpec(message.input);
+      break;
+    case 'play':
+      for (const s of message.sources) addSpec(s);
+      break;
+    case 'bridge-create':
+      addSpec(message.entertainment);
+      break;
+    case 'bridge-entertainment':
+      addSpec(message.source);
+      break;
+    case 'recording-finished':
+      add(message.samples);
+      break;
+    default:
+      break;
+  }
+  return out;
+}
