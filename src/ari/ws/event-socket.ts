@@ -178,7 +178,9 @@ class EventSession implements AppSink {
     if (!socket) return;
     this.#corked = true;
     socket.cork();
-    process.nextTick(() => {
+    // A microtask, not nextTick: it runs before the continuation that writes the HTTP response of the
+    // request that caused the burst, so events still leave before that response (as with Asterisk).
+    queueMicrotask(() => {
       this.#corked = false;
       socket.uncork();
     });
