@@ -62,6 +62,7 @@ import {
   type Server,
   type Summary,
 } from './lib.ts';
+import { REFERENCE_CONFIG_DIR } from '../test/helpers/reference.ts';
 
 // ---------------------------------------------------------------------------------------------------------
 // Arguments
@@ -126,7 +127,7 @@ const ARIADNE_PORT = Number(opts.port);
 const BASELINE_PORT = ARIADNE_PORT + 1;
 const PARTS = new Set(opts.only.split(',').map((s) => s.trim()));
 const NODE_ARGS = opts['node-args'].split(/\s+/).filter(Boolean);
-const EXTENSIONS = '/work/shared/reference/asterisk-22/config/extensions.conf';
+const EXTENSIONS = path.join(REFERENCE_CONFIG_DIR, 'extensions.conf');
 /** How long one step of a cycle may take before it counts as failed. */
 const STEP_TIMEOUT_MS = 5000;
 /** Originates and hangups in flight while setting up / tearing down the memory test. */

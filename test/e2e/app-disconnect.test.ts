@@ -13,8 +13,10 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { openEvents, startTestServer, type EventClient, type TestServer } from '../helpers/ariadne.ts';
+import path from 'node:path';
+import { REFERENCE_CONFIG_DIR } from '../helpers/reference.ts';
 
-const EXTENSIONS = fs.readFileSync('/work/shared/reference/asterisk-22/config/extensions.conf', 'utf8');
+const EXTENSIONS = fs.readFileSync(path.join(REFERENCE_CONFIG_DIR, 'extensions.conf'), 'utf8');
 const KEY = 'api_key=asterisk:asterisk';
 const APP = 'appdc';
 

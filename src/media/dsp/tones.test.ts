@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { ParseError } from '../../shared/errors.ts';
 import { goertzelAmplitude, rms } from './goertzel.ts';
 import { DEFAULT_TONE_AMPLITUDE, ToneGenerator, midiNoteHz, parseTones, renderTones } from './tones.ts';
+import { REFERENCE_CONFIG_DIR } from '../../../test/helpers/reference.ts';
 
 /** Amplitude of `freq` over [fromMs, toMs) of a signal. */
 function level(pcm: Int16Array, freq: number, fromMs: number, toMs: number, rate = 8000): number {
@@ -57,10 +57,8 @@ describe('indications tone syntax', () => {
   });
 
   it('parses every tone of the shipped indications.conf', () => {
-    const here = path.dirname(fileURLToPath(import.meta.url));
-    const candidates = [path.resolve(here, '../../../../shared/reference/asterisk-22/config/indications.conf'), '/work/shared/reference/asterisk-22/config/indications.conf'];
-    const file = candidates.find((f) => fs.existsSync(f));
-    if (file === undefined) return;
+    const file = path.join(REFERENCE_CONFIG_DIR, 'indications.conf');
+    assert.ok(fs.existsSync(file), `${file} is missing (shared/ must lie beside the repository)`);
     let count = 0;
     for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
       const m = /^\s*(\w+)\s*=\s*([^;]+)/.exec(line);
