@@ -20,6 +20,7 @@ import { ariTimestamp } from './shared/time.ts';
 import { AriadneError } from './shared/errors.ts';
 import { ModuleRegistry } from './core/modules.ts';
 import { AppRegistry } from './stasis/app-registry.ts';
+import { toWire } from './ari/events/to-wire.ts';
 import { HttpServer } from './http/server.ts';
 import { WsUri } from './http/ws-uri.ts';
 import { AriInterface } from './ari/ari-interface.ts';
@@ -134,7 +135,11 @@ export async function startAriadne(opts: StartOptions = {}): Promise<Ariadne> {
   const entityId = resolveEntityId(asterisk.options.entityid);
   const asteriskId = () => entityId;
   const modules = new ModuleRegistry();
-  const apps = new AppRegistry();
+  // `ari set debug <app> on` prints what the application is sent, as Asterisk does.
+  const ariDebugLog = logger.child('ari');
+  const apps = new AppRegistry({
+    onDebug: (m) => ariDebugLog.verbose(0, `<--- Sending ARI event to ${m.application} --->\n${JSON.stringify(toWire(m, entityId), null, 2)}`),
+  });
   const commands = new CommandRegistry();
   const state = wireDeviceStatesAndMailboxes({ astdbPath: astdbFile(dirs.astdbdir), logger, commands, modules });
 

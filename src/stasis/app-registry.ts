@@ -51,8 +51,12 @@ export class AppRegistry {
   readonly #inactive = new Map<string, StasisApp>();
   readonly #now: () => number;
 
-  constructor(options: { now?: () => number } = {}) {
+  readonly #onDebug: ((message: AppMessage) => void) | undefined;
+
+  /** `onDebug` sees every message delivered to an application whose debug flag is on (`ari set debug`). */
+  constructor(options: { now?: () => number; onDebug?: (message: AppMessage) => void } = {}) {
     this.#now = options.now ?? Date.now;
+    this.#onDebug = options.onDebug;
   }
 
   /** Registers `name` for `sink`; a previous sink is told it was replaced. */
@@ -118,6 +122,7 @@ export class AppRegistry {
     const app = this.#apps.get(message.application);
     if (!app) return false;
     if (!passesFilter(app, message.type)) return false;
+    if (app.debug) this.#onDebug?.(message);
     app.sink.deliver(message);
     return true;
   }
