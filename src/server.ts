@@ -40,6 +40,8 @@ import { channelHandlers } from './ari/resources/channels.ts';
 import { bridgeHandlers } from './ari/resources/bridges.ts';
 import { endpointHandlers } from './ari/resources/endpoints.ts';
 import { soundHandlers } from './ari/resources/sounds.ts';
+import { playbackHandlers } from './ari/resources/playbacks.ts';
+import type { MediaPort } from './media/engine/port.ts';
 import { registerChannelCommands } from './cli/commands/channels.ts';
 import { startControlServer, type ControlServer } from './cli/control-server.ts';
 import { registerAriCommands } from './cli/commands/ari.ts';
@@ -84,6 +86,8 @@ export interface Ariadne {
   readonly apps: AppRegistry;
   readonly modules: ModuleRegistry;
   readonly core: Core;
+  /** The media host's port (channels' sessions, playbacks); tests tap sessions through it. */
+  readonly media: MediaPort;
   readonly commands: CommandRegistry;
   readonly control: ControlServer | undefined;
   readonly asterisk: AsteriskConfig;
@@ -143,7 +147,7 @@ export async function startAriadne(opts: StartOptions = {}): Promise<Ariadne> {
   const commands = new CommandRegistry();
   const state = wireDeviceStatesAndMailboxes({ astdbPath: astdbFile(dirs.astdbdir), logger, commands, modules });
 
-  const { core, engine, functions, stasis, broadcast, hintStates, reloadDialplan, close: closeTelephony } = buildTelephony({
+  const { core, engine, functions, stasis, broadcast, hintStates, media, playbacks, reloadDialplan, close: closeTelephony } = buildTelephony({
     directories: dirs,
     logger,
     report,
@@ -227,6 +231,7 @@ export async function startAriadne(opts: StartOptions = {}): Promise<Ariadne> {
     ...channelHandlers({
       core,
       stasis,
+      playbacks,
       variables: {
         get: (ch, name) => readVariableOrFunction(name, engine.scope(ch)),
         set: (ch, name, value) => void setVariableOrFunction(name, value, engine.scope(ch)),
@@ -235,6 +240,7 @@ export async function startAriadne(opts: StartOptions = {}): Promise<Ariadne> {
     ...bridgeHandlers({ core }),
     ...endpointHandlers({ channels: core.channels }),
     ...soundHandlers({ soundsDir: path.join(dirs.astdatadir, 'sounds') }),
+    ...playbackHandlers({ playbacks }),
   };
 
   const ari = new AriInterface({
@@ -289,6 +295,8 @@ export async function startAriadne(opts: StartOptions = {}): Promise<Ariadne> {
   modules.register({ name: 'res_ari_bridges.so', description: 'RESTful API module - Bridge resources', supportLevel: 'core', running: true });
   modules.register({ name: 'res_ari_endpoints.so', description: 'RESTful API module - Endpoint resources', supportLevel: 'core', running: true });
   modules.register({ name: 'res_ari_sounds.so', description: 'RESTful API module - Sound resources', supportLevel: 'core', running: true });
+  modules.register({ name: 'res_ari_playbacks.so', description: 'RESTful API module - Playback control resources', supportLevel: 'core', running: true });
+  modules.register({ name: 'res_stasis_playback.so', description: 'res_stasis playback support', supportLevel: 'core', running: true });
   modules.register({ name: 'app_dial.so', description: 'Dialing Application', supportLevel: 'core', running: true });
   modules.register({ name: 'res_http_websocket.so', description: 'HTTP WebSocket Support', supportLevel: 'core', running: true });
 
@@ -312,7 +320,7 @@ export async function startAriadne(opts: StartOptions = {}): Promise<Ariadne> {
       ari.close();
       await http.close();
       for (const ch of core.channels.list()) ch.hangup();
-      closeTelephony();
+      await closeTelephony();
       state.close();
       await control?.close();
       await logger.close();
@@ -399,7 +407,7 @@ export async function startAriadne(opts: StartOptions = {}): Promise<Ariadne> {
       `; console: ariadne -r`,
   );
 
-  return { logger, http, ari, apps, modules, core, commands, control, asterisk, stopped, stop, reload };
+  return { logger, http, ari, apps, modules, core, media, commands, control, asterisk, stopped, stop, reload };
 }
 
 function hostPort(b: { address: string; port: number }): string {

@@ -23,6 +23,11 @@ import { canMatchExtension, matchMoreExtension, existsExtension } from './dialpl
 import type { Dialplan } from './dialplan/model.ts';
 import { Stasis } from './stasis/stasis.ts';
 import { StasisBroadcast } from './stasis/broadcast.ts';
+import path from 'node:path';
+import { LocalMediaPort } from './media/engine/port.ts';
+import type { MediaPort } from './media/engine/port.ts';
+import { ChannelMedia } from './media/channel-media.ts';
+import { PlaybackService } from './media/playback-service.ts';
 
 export interface TelephonyOptions {
   readonly directories: AsteriskConfig['directories'];
@@ -93,16 +98,30 @@ export function buildTelephony(options: TelephonyOptions) {
   });
 
 
+  // Media: one in-thread host (LocalMediaPort). To run it in a worker instead, build the port with
+  // `await WorkerMediaPort.start()` (this function would become async); nothing else changes, as both carry the
+  // same messages.
+  const media: MediaPort = new LocalMediaPort();
+  const channelMedia = new ChannelMedia({ core, port: media });
+  const playbacks = new PlaybackService({
+    port: media,
+    soundsDir: path.join(dirs.astdatadir, 'sounds'),
+    publish: (channelId, type, playback, alsoTo) => stasis.publishAbout({ channelId }, { type, timestamp: core.now(), playback }, alsoTo),
+  });
+
   const reloadDialplan = async (): Promise<string> => {
     engine.setDialplan(loadDialplan());
     return 'Dialplan reloaded.';
   };
-  const close = () => {
+  const close = async (): Promise<void> => {
     broadcast.close();
     hintStates.close();
     channelStates.close();
+    channelMedia.close();
+    playbacks.close();
+    await media.close();
   };
-  return { core, engine, functions, stasis, broadcast, hintStates, reloadDialplan, close };
+  return { core, engine, functions, stasis, broadcast, hintStates, media, playbacks, reloadDialplan, close };
 }
 
 export type Telephony = ReturnType<typeof buildTelephony>;

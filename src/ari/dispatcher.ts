@@ -38,6 +38,8 @@ export interface AriContext {
 export interface AriResult {
   readonly status: number;
   readonly body?: unknown;
+  /** Extra response headers (`Location` of a created playback). */
+  readonly headers?: readonly HeaderPair[];
 }
 
 export interface OperationHandler {
@@ -244,8 +246,9 @@ export class AriDispatcher {
       if (e.internal) this.#logger.error(`ARI ${method} ${r.path} failed: ${(err as Error)?.stack ?? String(err)}`);
       return this.#error(e.status, e.message, cors);
     }
-    if (result.body === undefined) return { status: result.status, headers: cors };
-    return { status: result.status, headers: [...cors, JSON_TYPE], body: this.json(result.body) };
+    const extra = result.headers ?? [];
+    if (result.body === undefined) return { status: result.status, headers: [...cors, ...extra] };
+    return { status: result.status, headers: [...cors, ...extra, JSON_TYPE], body: this.json(result.body) };
   }
 
   #apiDocsResponse(path: string, method: string, info: AriRequestInfo, cors: readonly HeaderPair[]): HttpResponse {

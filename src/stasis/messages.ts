@@ -79,8 +79,25 @@ export interface CallClaimed extends AppMessageBase {
   readonly winnerApp: string;
 }
 
+/** ARI's `Playback` model, as the playback service keeps it (already in wire field names). */
+export interface PlaybackView {
+  readonly id: string;
+  readonly media_uri: string;
+  readonly next_media_uri?: string;
+  readonly target_uri: string;
+  readonly language: string;
+  readonly state: 'queued' | 'playing' | 'paused' | 'done' | 'failed' | 'stopped';
+}
+
+/** A playback's progress (media events, published by the playback service through `Stasis.publishAbout`). */
+export interface PlaybackEvent extends AppMessageBase {
+  readonly type: 'PlaybackStarted' | 'PlaybackContinuing' | 'PlaybackFinished';
+  readonly playback: PlaybackView;
+}
+
 export type AppMessage =
   | ApplicationReplaced
+  | PlaybackEvent
   | CallBroadcast
   | CallClaimed
   | DeviceStateChanged

@@ -28,7 +28,7 @@ import type { AppOutcome, GotoTarget } from '../core/applications.ts';
 import type { Logger } from '../shared/logger.ts';
 import { AriadneError } from '../shared/errors.ts';
 import type { AppRegistry, StasisApp } from './app-registry.ts';
-import type { AppMessage } from './messages.ts';
+import type { AppMessage, PlaybackEvent } from './messages.ts';
 
 const CONTROL = 'stasis.control';
 
@@ -271,6 +271,24 @@ export class Stasis {
       if (channelIds.some((id) => s.channels.has(id)) || bridgeIds.some((id) => s.bridges.has(id))) out.push(app);
     }
     return out;
+  }
+
+  /**
+   * Media events (playbacks; later recordings) do not travel on the core bus: their service publishes them here,
+   * about a target channel or bridge, and they reach the applications subscribed to it as the bus's do.
+   */
+  publishAbout(
+    target: { readonly channelId?: string; readonly bridgeId?: string },
+    message: Omit<PlaybackEvent, 'application'>,
+    /** Applications that heard the start and must hear the end although the channel has left them (hangup). */
+    alsoTo: Iterable<string> = [],
+  ): string[] {
+    const channels = target.channelId !== undefined ? [target.channelId] : [];
+    const bridges = target.bridgeId !== undefined ? [target.bridgeId] : [];
+    const names = new Set(this.#targets(channels, bridges).map((a) => a.name));
+    for (const name of alsoTo) if (this.#apps.get(name)) names.add(name);
+    for (const name of names) this.#apps.publish({ ...message, application: name });
+    return [...names];
   }
 
   #route(m: CoreMessage): void {

@@ -219,7 +219,7 @@ describe('request parameters and bodies', () => {
   it('answers 501 Not implemented for operations whose capability comes later', async () => {
     for (const [method, p] of [
       ['GET', '/recordings/stored'],
-      ['GET', '/playbacks/x'],
+      ['GET', '/recordings/live/x'],
     ] as const) {
       const res = await srv.ari(method, p);
       assert.equal(res.status, 501, `${method} ${p}`);

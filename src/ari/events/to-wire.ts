@@ -133,6 +133,10 @@ export function toWire(message: AppMessage, asteriskId: string): Record<string, 
       if (message.oldVideoSourceId) out.old_video_source_id = message.oldVideoSourceId;
       return { ...out, ...tail };
     }
+    case 'PlaybackStarted':
+    case 'PlaybackContinuing':
+    case 'PlaybackFinished':
+      return { type: message.type, timestamp, playback: { ...message.playback }, ...tail };
     case 'ChannelEnteredBridge':
     case 'ChannelLeftBridge':
       return { type: message.type, timestamp, bridge: bridgeJson(message.bridge), channel: channelJson(message.channel), ...tail };

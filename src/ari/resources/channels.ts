@@ -3,8 +3,9 @@
  *
  * Most operations need the channel to be in an application (409 `Channel not in Stasis application`
  * otherwise); GET, DELETE and reading a variable work on any channel, as in Asterisk. Operations run on the
- * channel's control queue, so they never interleave with the dialplan or the driver. Media operations (play,
- * record, snoop, music on hold, silence) belong to the media engine and are not handled here.
+ * channel's control queue, so they never interleave with the dialplan or the driver. `play` hands the media to
+ * the playback service (`media/playback-service.ts`); the other media operations (record, snoop, music on hold,
+ * silence) are still pending (501 after the channel checks).
  */
 
 import type { Core } from '../../core/core.ts';
@@ -20,6 +21,7 @@ import type { AriContext, AriResult, HandlerMap } from '../dispatcher.ts';
 import { AriError } from '../errors.ts';
 import type { Params } from '../params.ts';
 import { channelJson } from '../events/to-wire.ts';
+import type { PlaybackService } from '../../media/playback-service.ts';
 
 /** Reading and writing channel variables, including dialplan functions (`CALLERID(num)`). */
 export interface ChannelVariables {
@@ -31,6 +33,8 @@ export interface ChannelResourceDeps {
   readonly core: Core;
   readonly stasis: Stasis;
   readonly variables: ChannelVariables;
+  /** Playbacks on channels; without it `play` stays pending (501). */
+  readonly playbacks?: PlaybackService;
 }
 
 /** Marks a leg made by `POST /channels/create`, which `dial` may dial. */
@@ -148,12 +152,38 @@ export function channelHandlers(deps: ChannelResourceDeps): HandlerMap {
       throw new AriError(501, 'Not implemented');
     },
   };
+  /**
+   * `play` and `playWithId`: 201 with the Playback (state `queued`) and its Location. Better than Asterisk:
+   * missing media and unknown schemes are 400 (Asterisk: 500, and 201 with a playback that never ends).
+   */
+  const play = {
+    messages: { missing: { media: 'Missing media URI' } },
+    handle: (ctx: AriContext): AriResult => {
+      const { channel } = controlled(ctx.params);
+      const playbacks = deps.playbacks;
+      if (!playbacks) throw new AriError(501, 'Not implemented');
+      const p = ctx.params;
+      const offsetms = p.int('offsetms');
+      const skipms = p.int('skipms');
+      if (offsetms !== undefined && offsetms < 0) throw new AriError(400, 'offsetms cannot be negative');
+      if (skipms !== undefined && skipms < 0) throw new AriError(400, 'skipms cannot be negative');
+      const playbackId = p.string('playbackId');
+      const view = playbacks.play(channel.id, p.list('media'), {
+        lang: p.string('lang') || channel.language,
+        ...(playbackId ? { playbackId } : {}),
+        ...(offsetms !== undefined ? { offsetms } : {}),
+        ...(skipms !== undefined ? { skipms } : {}),
+      });
+      return { status: 201, body: view, headers: [['Location', `/ari/playbacks/${encodeURIComponent(view.id)}`]] };
+    },
+  };
   const media = Object.fromEntries(
-    ['play', 'playWithId', 'record', 'startMoh', 'stopMoh', 'startSilence', 'stopSilence', 'snoopChannel', 'snoopChannelWithId'].map((n) => [`channels.${n}`, pendingMedia]),
+    [...(deps.playbacks ? [] : ['play', 'playWithId']), 'record', 'startMoh', 'stopMoh', 'startSilence', 'stopSilence', 'snoopChannel', 'snoopChannelWithId'].map((n) => [`channels.${n}`, pendingMedia]),
   );
 
   return {
     ...media,
+    ...(deps.playbacks ? { 'channels.play': play, 'channels.playWithId': play } : {}),
     'channels.list': { handle: () => ({ status: 200, body: core.channels.list().map((c) => channelJson(c.snapshot())) }) },
     'channels.originate': { messages: { missing: { endpoint: 'Endpoint must be specified' } }, handle: (ctx) => doOriginate(ctx, ctx.params.string('channelId')) },
     'channels.originateWithId': { messages: { missing: { endpoint: 'Endpoint must be specified' } }, handle: (ctx) => doOriginate(ctx, ctx.params.string('channelId')) },
