@@ -108,6 +108,8 @@ export class Channel {
   #protocolId: string;
   #callerRdnis = '';
   readonly #vars = new Map<string, string>();
+  /** Variables reported on this channel's snapshots besides ari.conf's `channelvars` (`report_events`). */
+  readonly #reportedHere = new Set<string>();
   #snapshot: ChannelSnapshot | undefined;
   #hangupCause = 0;
   #hangupRequested = false;
@@ -186,7 +188,8 @@ export class Channel {
   /** The current immutable snapshot (cached until the next change). */
   snapshot(): ChannelSnapshot {
     if (this.#snapshot) return this.#snapshot;
-    const reported = this.#env.reportedVariables();
+    const global = this.#env.reportedVariables();
+    const reported = this.#reportedHere.size ? [...new Set([...global, ...this.#reportedHere])] : global;
     let channelvars: Record<string, string> | undefined;
     if (reported.length) {
       channelvars = {};
@@ -260,6 +263,13 @@ export class Channel {
     this.#changed();
   }
 
+  /** Reports `name` on this channel's snapshots (`channelvars`) from now on (`report_events`). */
+  reportVariable(name: string): void {
+    if (this.#reportedHere.has(name)) return;
+    this.#reportedHere.add(name);
+    this.#changed();
+  }
+
   getVariable(name: string): string | undefined {
     return this.#vars.get(name);
   }
@@ -270,7 +280,7 @@ export class Channel {
 
   setVariable(name: string, value: string): void {
     this.#vars.set(name, value);
-    if (this.#env.reportedVariables().includes(name)) this.#changed();
+    if (this.#reportedHere.has(name) || this.#env.reportedVariables().includes(name)) this.#changed();
     this.#publish({ type: 'ChannelVarset', timestamp: this.#env.now(), channel: this.snapshot(), variable: name, value });
   }
 

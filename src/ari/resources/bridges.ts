@@ -22,6 +22,7 @@ import type { HandlerMap } from '../dispatcher.ts';
 import { AriError } from '../errors.ts';
 import type { Params } from '../params.ts';
 import { bridgeJson } from '../events/to-wire.ts';
+import { readVariables } from './variables.ts';
 
 export interface BridgeResourceDeps {
   readonly core: Core;
@@ -43,39 +44,6 @@ export function parseBridgeTypes(text: string | undefined): BridgeType[] {
     throw new AriError(400, 'Bridge type must include mixing, holding or video_sfu');
   }
   return types;
-}
-
-interface BridgeVariable {
-  readonly name: string;
-  readonly value: string;
-  readonly reportEvents: boolean;
-}
-
-/**
- * Reads `{"variables": {"name": "value" | {"value": "...", "report_events": true}}}` (Asterisk's shapes and
- * wording). Names are trimmed; empty names are skipped.
- */
-function bridgeVariables(vars: unknown): BridgeVariable[] {
-  if (vars === undefined) return [];
-  if (vars === null || typeof vars !== 'object' || Array.isArray(vars)) throw new AriError(400, "The 'variables' field must be a JSON object");
-  const out: BridgeVariable[] = [];
-  for (const [key, v] of Object.entries(vars as Record<string, unknown>)) {
-    const name = key.trim();
-    if (!name) continue;
-    if (typeof v === 'string') {
-      out.push({ name, value: v, reportEvents: false });
-      continue;
-    }
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) {
-      throw new AriError(400, "Each value in 'variables' must be a string or an object with 'value' and optional 'report_events'");
-    }
-    const entry = v as Record<string, unknown>;
-    if (typeof entry.value !== 'string') throw new AriError(400, "Each object value in 'variables' must include string field 'value'");
-    const report = entry.report_events;
-    if (report !== undefined && typeof report !== 'boolean') throw new AriError(400, "Field 'report_events' in 'variables' entries must be boolean");
-    out.push({ name, value: entry.value, reportEvents: report === true });
-  }
-  return out;
 }
 
 export function bridgeHandlers(deps: BridgeResourceDeps): HandlerMap {
@@ -110,7 +78,7 @@ export function bridgeHandlers(deps: BridgeResourceDeps): HandlerMap {
   const create = (params: Params, id: string | undefined) => {
     if (id !== undefined && core.bridges.get(id)) throw new AriError(409, `Bridge with id '${id}' already exists`);
     const types = parseBridgeTypes(params.string('type'));
-    const vars = bridgeVariables(params.object('variables')?.variables);
+    const vars = readVariables(params.object('variables')?.variables);
     const name = params.string('name');
     const bridge = core.bridges.create({ types, ...(id !== undefined ? { id } : {}), ...(name !== undefined ? { name } : {}) });
     for (const v of vars) bridge.setVariable(v.name, v.value, v.reportEvents);
@@ -222,7 +190,7 @@ export function bridgeHandlers(deps: BridgeResourceDeps): HandlerMap {
         const bridge = findStasis(params, 'Provided bridge was not found');
         const body = params.object('variables');
         if (body?.variables === undefined) throw new AriError(400, "The 'variables' field must be a JSON object");
-        for (const v of bridgeVariables(body.variables)) bridge.setVariable(v.name, v.value, v.reportEvents);
+        for (const v of readVariables(body.variables)) bridge.setVariable(v.name, v.value, v.reportEvents);
         return { status: 204 };
       },
     },

@@ -22,6 +22,7 @@ import { AriError } from '../errors.ts';
 import type { Params } from '../params.ts';
 import { channelJson } from '../events/to-wire.ts';
 import type { PlaybackService } from '../../media/playback-service.ts';
+import { readVariables } from './variables.ts';
 
 /** Reading and writing channel variables, including dialplan functions (`CALLERID(num)`). */
 export interface ChannelVariables {
@@ -48,16 +49,15 @@ export function parseCallerId(text: string): CallerId {
   return /^[0-9*#+]+$/.test(t) ? { name: '', number: t } : { name: t, number: '' };
 }
 
-function stringVariables(body: Record<string, unknown> | undefined): Record<string, string> {
-  const vars = body?.variables;
-  if (vars === undefined) return {};
-  if (vars === null || typeof vars !== 'object' || Array.isArray(vars)) throw new AriError(400, 'variables must be a JSON object');
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(vars as Record<string, unknown>)) {
-    if (v !== null && typeof v === 'object') throw new AriError(400, `Variable ${k} must be a string`);
-    out[k] = v === null ? '' : String(v);
+/** `{"variables": {...}}` of a body as values, and the names to report on the channel (`report_events`). */
+function bodyVariables(body: Record<string, unknown> | undefined): { values: Record<string, string>; reported: string[] } {
+  const values: Record<string, string> = {};
+  const reported: string[] = [];
+  for (const v of readVariables(body?.variables)) {
+    values[v.name] = v.value;
+    if (v.reportEvents) reported.push(v.name);
   }
-  return out;
+  return { values, reported };
 }
 
 export function channelHandlers(deps: ChannelResourceDeps): HandlerMap {
@@ -117,6 +117,7 @@ export function channelHandlers(deps: ChannelResourceDeps): HandlerMap {
     const caller = callerText ? parseCallerId(callerText) : undefined;
     const timeout = p.int('timeout') ?? 30;
     const otherId = p.string('otherChannelId');
+    const vars = bodyVariables(p.object('variables'));
     let channel: Channel;
     try {
       channel = originate(core, {
@@ -126,9 +127,10 @@ export function channelHandlers(deps: ChannelResourceDeps): HandlerMap {
         ...(channelId ? { id: channelId } : {}),
         ...(otherId ? { otherId } : {}),
         ...(caller ? { caller } : {}),
-        variables: stringVariables(p.object('variables')),
+        variables: vars.values,
         setVariable,
         onCreated: (ch) => {
+          for (const name of vars.reported) ch.reportVariable(name);
           if (caller) ch.setConnected(caller, { publish: false });
           if (app && stasis.apps.get(app)) {
             stasis.subscribe(app, 'channels', ch.id);
@@ -195,6 +197,7 @@ export function channelHandlers(deps: ChannelResourceDeps): HandlerMap {
         const args = params.string('appArgs');
         const otherId = params.string('otherChannelId');
         const channelId = params.string('channelId');
+        const vars = bodyVariables(params.object('variables'));
         let channel: Channel;
         try {
           channel = originate(core, {
@@ -204,9 +207,10 @@ export function channelHandlers(deps: ChannelResourceDeps): HandlerMap {
             dial: false,
             ...(channelId ? { id: channelId } : {}),
             ...(otherId ? { otherId } : {}),
-            variables: stringVariables(params.object('variables')),
+            variables: vars.values,
             setVariable,
             onCreated: (ch) => {
+              for (const name of vars.reported) ch.reportVariable(name);
               // The application sees the created leg (not its Local ;2 half) from the start.
               if (stasis.apps.get(app)) stasis.subscribe(app, 'channels', ch.id);
             },
@@ -364,7 +368,10 @@ export function channelHandlers(deps: ChannelResourceDeps): HandlerMap {
         const { channel } = controlled(params);
         const name = params.string('variable') ?? '';
         if (!name) throw new AriError(400, 'Variable name is required');
-        await channel.control(() => deps.variables.set(channel, name, params.string('value') ?? ''));
+        await channel.control(() => {
+          if (params.bool('report_events')) channel.reportVariable(name);
+          deps.variables.set(channel, name, params.string('value') ?? '');
+        });
         return { status: 204 };
       },
     },
@@ -387,9 +394,10 @@ export function channelHandlers(deps: ChannelResourceDeps): HandlerMap {
     'channels.setChannelVars': {
       handle: async ({ params }) => {
         const { channel } = controlled(params);
-        const vars = stringVariables(params.object('variables'));
+        const vars = bodyVariables(params.object('variables'));
         await channel.control(() => {
-          for (const [k, v] of Object.entries(vars)) deps.variables.set(channel, k, v);
+          for (const name of vars.reported) channel.reportVariable(name);
+          for (const [k, v] of Object.entries(vars.values)) deps.variables.set(channel, k, v);
         });
         return { status: 204 };
       },
