@@ -88,6 +88,8 @@ export interface Ariadne {
   readonly core: Core;
   /** The media host's port (channels' sessions, playbacks); tests tap sessions through it. */
   readonly media: MediaPort;
+  /** Gives a channel a media session on demand (tests tap sessions through `media`). */
+  readonly channelMedia: { ensure(channelId: string): boolean };
   readonly commands: CommandRegistry;
   readonly control: ControlServer | undefined;
   readonly asterisk: AsteriskConfig;
@@ -147,7 +149,7 @@ export async function startAriadne(opts: StartOptions = {}): Promise<Ariadne> {
   const commands = new CommandRegistry();
   const state = wireDeviceStatesAndMailboxes({ astdbPath: astdbFile(dirs.astdbdir), logger, commands, modules });
 
-  const { core, engine, functions, stasis, broadcast, hintStates, media, playbacks, reloadDialplan, close: closeTelephony } = buildTelephony({
+  const { core, engine, functions, stasis, broadcast, hintStates, media, channelMedia, playbacks, reloadDialplan, close: closeTelephony } = buildTelephony({
     directories: dirs,
     logger,
     report,
@@ -407,7 +409,7 @@ export async function startAriadne(opts: StartOptions = {}): Promise<Ariadne> {
       `; console: ariadne -r`,
   );
 
-  return { logger, http, ari, apps, modules, core, media, commands, control, asterisk, stopped, stop, reload };
+  return { logger, http, ari, apps, modules, core, media, channelMedia, commands, control, asterisk, stopped, stop, reload };
 }
 
 function hostPort(b: { address: string; port: number }): string {

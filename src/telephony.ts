@@ -107,6 +107,7 @@ export function buildTelephony(options: TelephonyOptions) {
     port: media,
     soundsDir: path.join(dirs.astdatadir, 'sounds'),
     publish: (channelId, type, playback, alsoTo) => stasis.publishAbout({ channelId }, { type, timestamp: core.now(), playback }, alsoTo),
+    ensureSession: (channelId) => channelMedia.ensure(channelId),
   });
 
   const reloadDialplan = async (): Promise<string> => {
@@ -121,7 +122,7 @@ export function buildTelephony(options: TelephonyOptions) {
     playbacks.close();
     await media.close();
   };
-  return { core, engine, functions, stasis, broadcast, hintStates, media, playbacks, reloadDialplan, close };
+  return { core, engine, functions, stasis, broadcast, hintStates, media, channelMedia, playbacks, reloadDialplan, close };
 }
 
 export type Telephony = ReturnType<typeof buildTelephony>;

@@ -99,7 +99,10 @@ export class PlaybackService {
   readonly #chains = new Map<string, Promise<void>>();
   readonly #off: () => void;
 
-  constructor(options: { port: MediaPort; soundsDir: string; publish: PlaybackPublisher }) {
+  readonly #ensureSession: (channelId: string) => void;
+
+  constructor(options: { port: MediaPort; soundsDir: string; publish: PlaybackPublisher; ensureSession?: (channelId: string) => void }) {
+    this.#ensureSession = options.ensureSession ?? (() => undefined);
     this.#port = options.port;
     this.#soundsDir = options.soundsDir;
     this.#publish = options.publish;
@@ -217,6 +220,7 @@ export class PlaybackService {
       return;
     }
     r.sent = true;
+    this.#ensureSession(r.channelId);
     this.#port.send({ type: 'play', playbackId: r.id, target: { type: 'session', id: r.channelId }, sources, queue: 'playback' });
   }
 

@@ -95,6 +95,8 @@ describe('channel playbacks', () => {
   it('a tone played to ;2 is heard on ;1 (440 Hz by Goertzel)', async () => {
     const { one, two } = await pair();
     const port = srv.ariadne.media;
+    // Media sessions are made on demand; make ;1's (and the link to ;2) before listening to it.
+    assert.ok(srv.ariadne.channelMedia.ensure(one));
     const heard: Int16Array[] = [];
     const off = port.onNotification((n: MediaNotification) => {
       if (n.type === 'frame' && n.sessionId === one && n.direction === 'in') heard.push(n.frame.samples.slice());
