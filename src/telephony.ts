@@ -28,6 +28,7 @@ import { LocalMediaPort } from './media/engine/port.ts';
 import type { MediaPort } from './media/engine/port.ts';
 import { ChannelMedia } from './media/channel-media.ts';
 import { PlaybackService } from './media/playback-service.ts';
+import { readVariableOrFunction } from './dialplan/substitute.ts';
 
 export interface TelephonyOptions {
   readonly directories: AsteriskConfig['directories'];
@@ -75,6 +76,8 @@ export function buildTelephony(options: TelephonyOptions) {
   ]) {
     core.apps.register(app);
   }
+  // ari.conf `channelvars` may name dialplan functions; snapshots read them through the engine.
+  core.channels.setReportedReader((channel, name) => readVariableOrFunction(name, engine.scope(channel)));
   const stasis = new Stasis({ core, apps, logger: logger.child('stasis') });
   const broadcast = new StasisBroadcast({ core, apps, stasis, logger: logger.child('stasis') });
   // Device states fed by channels (after Stasis on the bus, so a channel's own event reaches applications

@@ -68,6 +68,11 @@ export interface ChannelEnv {
   now(): number;
   /** Variables to report in snapshots (`channelvars`). */
   reportedVariables(): readonly string[];
+  /**
+   * Reads a reported name that is not a plain variable, such as a dialplan function (`CALLERID(num)`); the
+   * dialplan installs this, core cannot evaluate functions itself.
+   */
+  readReported?(channel: Channel, name: string): string | undefined;
   /** Called once when the channel is destroyed. */
   onDestroyed(channel: Channel): void;
 }
@@ -193,7 +198,7 @@ export class Channel {
     let channelvars: Record<string, string> | undefined;
     if (reported.length) {
       channelvars = {};
-      for (const v of reported) channelvars[v] = this.#vars.get(v) ?? '';
+      for (const v of reported) channelvars[v] = this.#vars.get(v) ?? (v.includes('(') ? this.#env.readReported?.(this, v) : undefined) ?? '';
       Object.freeze(channelvars);
     }
     const snap: ChannelSnapshot = {

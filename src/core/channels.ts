@@ -30,6 +30,13 @@ export class ChannelRegistry {
     this.#reported = [...names];
   }
 
+  #readReported: ((channel: Channel, name: string) => string | undefined) | undefined;
+
+  /** Installs how reported names that are dialplan functions (`CALLERID(num)`) are read. */
+  setReportedReader(reader: (channel: Channel, name: string) => string | undefined): void {
+    this.#readReported = reader;
+  }
+
   registerDriver(driver: ChannelDriver): void {
     this.#techs.set(driver.name.toLowerCase(), { name: driver.name, driver });
   }
@@ -53,6 +60,7 @@ export class ChannelRegistry {
         bus: this.#bus,
         now: this.#now,
         reportedVariables: () => this.#reported,
+        readReported: (c, name) => this.#readReported?.(c, name),
         onDestroyed: (c) => {
           this.#byId.delete(c.id);
           if (this.#byName.get(c.name) === c) this.#byName.delete(c.name);

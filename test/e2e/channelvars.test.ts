@@ -18,10 +18,13 @@ test('channelvars are reported on channels and follow variable changes', async (
   const ev = await openEvents(srv.base, 'app=cv&api_key=asterisk:asterisk');
   t.after(() => ev.close());
 
-  const res = await srv.ari('POST', '/channels?endpoint=Local/wait@internal&app=cv&channelId=cv-1', { body: { variables: { CUSTOMER: 'acme' } } });
+  const res = await srv.ari('POST', '/channels?endpoint=Local/wait@internal&app=cv&channelId=cv-1&callerId=Bob <5551234>', {
+    body: { variables: { CUSTOMER: 'acme' } },
+  });
   assert.equal(res.status, 200);
   const created = (await res.json()) as { channelvars?: Record<string, string> };
-  assert.deepEqual(created.channelvars, { CUSTOMER: 'acme', 'CALLERID(num)': '' });
+  // A dialplan function in channelvars is evaluated, as Asterisk does.
+  assert.deepEqual(created.channelvars, { CUSTOMER: 'acme', 'CALLERID(num)': '5551234' });
 
   const start = (await ev.next((m) => m.type === 'StasisStart')) as { channel: { channelvars?: Record<string, string> } };
   assert.equal(start.channel.channelvars?.CUSTOMER, 'acme');
