@@ -10,6 +10,7 @@ import type { AppRegistry } from './stasis/app-registry.ts';
 import type { StateWiring } from './state-wiring.ts';
 import { Core } from './core/core.ts';
 import { LocalDriver } from './core/local.ts';
+import { LocalOptimizer } from './core/local-optimizer.ts';
 import { ChannelDeviceStates } from './core/channel-device-states.ts';
 import { loadExtensions } from './dialplan/parser.ts';
 import { DialplanEngine } from './dialplan/engine.ts';
@@ -48,6 +49,7 @@ export function buildTelephony(options: TelephonyOptions) {
   const globals = core.globals;
   core.channels.setReportedVariables(ariConfig.channelvars);
   core.channels.registerDriver(new LocalDriver(core));
+  new LocalOptimizer(core.channels, core.bridges);
   const functions = createStandardFunctionRegistry();
   const loadDialplan = (): Dialplan => {
     const dp = loadExtensions(dirs.astetcdir);

@@ -44,6 +44,19 @@ export interface BridgeInit {
   readonly name?: string;
   readonly creator?: string;
   readonly bridgeClass?: string;
+  /**
+   * Asterisk's swap-optimisation flags (AST_BRIDGE_FLAG_SWAP_INHIBIT_FROM/TO, TRANSFER_BRIDGE_ONLY). By default
+   * Stasis bridges inhibit everything (res_stasis.c bridge_create_common) and other bridges nothing (basic).
+   */
+  readonly optimization?: BridgeOptimizationFlags;
+}
+
+export interface BridgeOptimizationFlags {
+  /** A member may not be swapped out of this bridge into another. */
+  readonly swapInhibitFrom: boolean;
+  /** No channel may be swapped into this bridge from another. */
+  readonly swapInhibitTo: boolean;
+  readonly transferBridgeOnly: boolean;
 }
 
 /** What a member joined with (ARI addChannel's options). */
@@ -67,6 +80,7 @@ export class Bridge {
   readonly bridgeClass: string;
   readonly types: readonly BridgeType[];
   readonly creationtime: number;
+  readonly optimization: BridgeOptimizationFlags;
   readonly #members = new Map<string, { channel: Channel; options: BridgeMemberOptions }>();
   #videoMode: VideoMode;
   #videoSource: string | undefined;
@@ -85,6 +99,8 @@ export class Bridge {
     this.bridgeClass = init.bridgeClass ?? 'stasis';
     this.types = init.types.length ? [...init.types] : ['mixing'];
     this.creationtime = now;
+    const stasis = this.bridgeClass === 'stasis';
+    this.optimization = init.optimization ?? { swapInhibitFrom: stasis, swapInhibitTo: stasis, transferBridgeOnly: stasis };
     this.#videoMode = this.types.includes('video_sfu') ? 'sfu' : this.types.includes('video_single') ? 'single' : 'talker';
     this.#registry = registry;
   }

@@ -5,7 +5,7 @@
  *
  * Ids: `;1` takes the requested id (or a new unique id); `;2` takes `otherChannelId`, else `<id>;2` when an id
  * was given, else a new unique id — as Asterisk names them.
- * Not yet: optimising the pair away when both halves are bridged (both halves stay, which is what `/n` asks).
+ * A pair not made with `/n` is optimised away when both halves are bridged (see local-optimizer.ts).
  */
 
 import { AriadneError } from '../shared/errors.ts';
@@ -15,6 +15,12 @@ import type { ChannelDriver, Indication, RequestOptions } from './driver.ts';
 
 const PEER = 'local.peer';
 const TARGET = 'local.target';
+const NO_OPTIMIZE = 'local.noOptimize';
+
+/** True for both halves of a pair made with the `/n` option. */
+export function localNoOptimize(channel: Channel): boolean {
+  return channel.attachments.get(NO_OPTIMIZE) === true;
+}
 
 export function localPeer(channel: Channel): Channel | undefined {
   return channel.attachments.get(PEER) as Channel | undefined;
@@ -60,6 +66,10 @@ export class LocalDriver implements ChannelDriver {
     one.attachments.set(PEER, two);
     two.attachments.set(PEER, one);
     one.attachments.set(TARGET, { context, exten });
+    if (m[3]?.includes('n')) {
+      one.attachments.set(NO_OPTIMIZE, true);
+      two.attachments.set(NO_OPTIMIZE, true);
+    }
     return one;
   }
 

@@ -2,7 +2,8 @@
  * Dial(Tech/resource[&Tech2/resource2...][,timeout[,options]]): calls one or more destinations, connects the
  * caller with the first that answers (the others are hung up as "answered elsewhere"), and sets DIALSTATUS.
  * While connected the two legs share a basic bridge; when one side hangs up the other follows, unless option
- * `g` lets the caller continue in the dialplan. Media between the legs is the media engine's job.
+ * `g` lets the caller continue in the dialplan. When a Local leg is optimised away the caller follows into the
+ * bridge it was moved to. Media between the legs is the media engine's job.
  *
  * Options understood: `g` (go on after the callee hangs up), `r` (indicate ringing to the caller). Others are
  * accepted and ignored.
@@ -13,6 +14,7 @@ import type { DialplanApp } from '../../core/applications.ts';
 import type { Channel } from '../../core/channel.ts';
 import { CAUSE } from '../../core/causes.ts';
 import { placeCall, type DialResult } from '../../core/dial.ts';
+import { localOptimizedAway } from '../../core/local-optimizer.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { splitAppArgs } from '../args.ts';
 import { seconds } from './wait.ts';
@@ -82,21 +84,37 @@ export function dialApp(core: Core, logger: Logger): DialplanApp {
         channel.setVariable('DIALSTATUS', status);
         return channel.hangupRequested ? { hangup: true } : undefined;
       }
-      const peer = winner;
+      let peer = winner;
       channel.setVariable('DIALSTATUS', 'ANSWER');
       channel.setConnected(peer.caller, { publish: false });
       if (channel.state !== 'Up') channel.driver.answer(channel);
 
       // Connected: a basic bridge holds the two legs until one of them goes.
-      const bridge = core.bridges.create({ types: ['mixing'], bridgeClass: 'basic', creator: '' });
+      let bridge = core.bridges.create({ types: ['mixing'], bridgeClass: 'basic', creator: '' });
       bridge.add(channel);
       bridge.add(peer);
-      const who = await new Promise<'caller' | 'peer'>((resolve) => {
-        if (channel.hangupSignal.aborted) return resolve('caller');
-        if (peer.hangupSignal.aborted || peer.destroyed) return resolve('peer');
-        channel.hangupSignal.addEventListener('abort', () => resolve('caller'), { once: true });
-        peer.hangupSignal.addEventListener('abort', () => resolve('peer'), { once: true });
-      });
+      let who: 'caller' | 'peer';
+      for (;;) {
+        const p = peer;
+        who = await new Promise<'caller' | 'peer'>((resolve) => {
+          if (channel.hangupSignal.aborted) return resolve('caller');
+          if (p.hangupSignal.aborted || p.destroyed) return resolve('peer');
+          channel.hangupSignal.addEventListener('abort', () => resolve('caller'), { once: true });
+          p.hangupSignal.addEventListener('abort', () => resolve('peer'), { once: true });
+        });
+        // A Local half optimised away: its partner was moved on and carries on without it (local-optimizer.ts).
+        if (who === 'caller' && localOptimizedAway(channel)) {
+          if (bridge.members().length === 0) bridge.destroy();
+          return { hangup: true };
+        }
+        const moved = who === 'peer' && localOptimizedAway(peer) && !channel.hangupRequested ? channel.bridgeId && core.bridges.get(channel.bridgeId) : undefined;
+        const next = moved ? moved.members().find((c) => c !== channel) : undefined;
+        if (!moved || !next) break;
+        if (!peer.destroyed) peer.hangup();
+        if (moved !== bridge && bridge.members().length === 0) bridge.destroy();
+        bridge = moved;
+        peer = next;
+      }
       bridge.destroy();
       if (who === 'caller') {
         peer.hangup(channel.hangupCause || CAUSE.NORMAL_CLEARING);
