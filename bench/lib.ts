@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
+import { writeConfigTree as writeTestConfigTree } from '../test/helpers/ariadne.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const RESULTS = path.join(ROOT, 'bench', 'RESULTS.md');
@@ -323,50 +324,17 @@ export interface Server {
 }
 
 /**
- * A temporary Ariadne configuration tree under `dir` (every directory inside it): ari.conf with user
- * asterisk/asterisk, http.conf on 127.0.0.1:`port`, verbose 0, console errors only, plus `extra` files
+ * A temporary Ariadne configuration tree under `dir` (the tests' tree, see test/helpers/ariadne.ts): ari.conf
+ * with user asterisk/asterisk, http.conf on 127.0.0.1:`port`, console errors only, plus `extra` files
  * (`{ 'extensions.conf': … }`). Returns the asterisk.conf path.
  */
 export function writeConfigTree(dir: string, options: { port: number; pretty: 'yes' | 'no'; extra?: Readonly<Record<string, string>> }): string {
-  const etc = path.join(dir, 'etc');
-  fs.mkdirSync(etc, { recursive: true });
-  const d = (n: string) => path.join(dir, n);
-  const files: Record<string, string> = {
-    'asterisk.conf': `[directories]
-astetcdir => ${etc}
-astvarlibdir => ${d('lib')}
-astdbdir => ${d('lib')}
-astdatadir => ${d('data')}
-astspooldir => ${d('spool')}
-astrundir => ${d('run')}
-astlogdir => ${d('log')}
-astcachedir => ${d('cache')}
-
-[options]
-verbose = 0
-defaultlanguage = en
-entityid = 02:fc:00:00:00:01
-`,
-    'http.conf': `[general]
-enabled = yes
-bindaddr = 127.0.0.1
-bindport = ${options.port}
-`,
-    'ari.conf': `[general]
-enabled = yes
-pretty = ${options.pretty}
-
-[asterisk]
-type = user
-read_only = no
-password = asterisk
-password_format = plain
-`,
+  return writeTestConfigTree(dir, {
+    'http.conf': `[general]\nenabled = yes\nbindaddr = 127.0.0.1\nbindport = ${options.port}\n`,
+    'ari.conf': `[general]\nenabled = yes\npretty = ${options.pretty}\n\n[asterisk]\ntype = user\nread_only = no\npassword = asterisk\npassword_format = plain\n`,
     'logger.conf': '[logfiles]\nconsole => error\n',
     ...options.extra,
-  };
-  for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(etc, name), text);
-  return path.join(etc, 'asterisk.conf');
+  });
 }
 
 /**

@@ -51,10 +51,14 @@ export interface TestServerOptions {
   readonly start?: Partial<StartOptions>;
 }
 
-export function makeConfigTree(files: Readonly<Record<string, string>> = {}): { dir: string; asteriskConf: string } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ariadne-test-'));
+/**
+ * Writes a configuration tree under `dir`: asterisk.conf pointing every directory inside `dir`, the test
+ * http.conf/ari.conf/logger.conf, and `files` on top (a file given there replaces the default). Returns the path
+ * of asterisk.conf. The benchmarks build their trees with it too.
+ */
+export function writeConfigTree(dir: string, files: Readonly<Record<string, string>> = {}): string {
   const etc = path.join(dir, 'etc');
-  fs.mkdirSync(etc);
+  fs.mkdirSync(etc, { recursive: true });
   const d = (n: string) => path.join(dir, n);
   const asteriskConf = `[directories]
 astetcdir => ${etc}
@@ -79,7 +83,13 @@ entityid = 02:fc:00:00:00:01
     ...files,
   };
   for (const [name, text] of Object.entries(all)) fs.writeFileSync(path.join(etc, name), text);
-  return { dir, asteriskConf: path.join(etc, 'asterisk.conf') };
+  return path.join(etc, 'asterisk.conf');
+}
+
+/** A configuration tree in a new temporary directory (see `writeConfigTree`). */
+export function makeConfigTree(files: Readonly<Record<string, string>> = {}): { dir: string; asteriskConf: string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ariadne-test-'));
+  return { dir, asteriskConf: writeConfigTree(dir, files) };
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
