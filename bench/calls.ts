@@ -58,6 +58,9 @@ import {
   waitQuiet,
   wasInterrupted,
   writeConfigTree,
+  appendResults,
+  reportProfiles,
+  runMain,
   type ProcStatus,
   type Server,
   type Summary,
@@ -799,24 +802,13 @@ async function main(): Promise<void> {
     process.stdout.write(`\n${text}\n`);
     if (opts.write) {
       if (!fs.existsSync(RESULTS)) throw new Error(`${RESULTS} is missing; run bench/run.ts --write first (it writes the header)`);
-      fs.appendFileSync(RESULTS, `${text}\n`);
-      log(`bench: appended to ${path.relative(process.cwd(), RESULTS)}`);
+      appendResults(RESULTS, text, () => '');
     }
-    if (profDir) {
-      await sleep(500);
-      log(`bench: Ariadne CPU profile(s) in ${profDir}: ${fs.readdirSync(profDir).join(', ')}`);
-    }
+    await reportProfiles(profDir);
   } finally {
     killAll('SIGTERM');
     fs.rmSync(tmp, { recursive: true, force: true });
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    if (!wasInterrupted()) process.stderr.write(`bench: ${(err as Error).stack ?? String(err)}\n`);
-    killAll('SIGKILL');
-    process.exit(1);
-  },
-);
+runMain(main);

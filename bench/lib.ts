@@ -449,3 +449,29 @@ export function gitRev(): string {
 }
 
 export const isoNow = (): string => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+
+/** Appends a run's markdown section to bench/RESULTS.md (`ifMissing` writes the file's header first). */
+export function appendResults(file: string, text: string, ifMissing: () => string): void {
+  if (!fs.existsSync(file)) fs.writeFileSync(file, ifMissing());
+  fs.appendFileSync(file, `${text}\n`);
+  process.stderr.write(`bench: appended to ${path.relative(process.cwd(), file)}\n`);
+}
+
+/** Lists the CPU profiles a run left (after the profiled process had time to write them). */
+export async function reportProfiles(profDir: string | undefined): Promise<void> {
+  if (!profDir) return;
+  await new Promise((r) => setTimeout(r, 500));
+  process.stderr.write(`bench: Ariadne CPU profile(s) in ${profDir}: ${fs.readdirSync(profDir).join(', ')}\n`);
+}
+
+/** Runs a harness's main and exits: 0 on success, 1 (after killing every child) on failure. */
+export function runMain(main: () => Promise<void>): void {
+  main().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      if (!wasInterrupted()) process.stderr.write(`bench: ${(err as Error).stack ?? String(err)}\n`);
+      killAll('SIGKILL');
+      process.exit(1);
+    },
+  );
+}

@@ -56,6 +56,9 @@ import {
   waitQuiet,
   wasInterrupted,
   writeConfigTree,
+  appendResults,
+  reportProfiles,
+  runMain,
   type Server,
 } from './lib.ts';
 
@@ -532,25 +535,13 @@ async function main(): Promise<void> {
     await Promise.all([stopChild(ariadne.child, profDir ? 15_000 : 3000, ariadne.pid), stopChild(baseline.child)]);
     process.stdout.write(`\n${text}\n`);
     if (opts.write) {
-      if (!fs.existsSync(RESULTS)) fs.writeFileSync(RESULTS, header(machineInfo(wrkVersion)) + '# Results\n\n');
-      fs.appendFileSync(RESULTS, `${text}\n`);
-      log(`bench: appended to ${path.relative(process.cwd(), RESULTS)}`);
+      appendResults(RESULTS, text, () => header(machineInfo(wrkVersion)) + '# Results\n\n');
     }
-    if (profDir) {
-      await sleep(500);
-      log(`bench: Ariadne CPU profile(s) in ${profDir}: ${fs.readdirSync(profDir).join(', ')}`);
-    }
+    await reportProfiles(profDir);
   } finally {
     killAll('SIGTERM');
     fs.rmSync(tmp, { recursive: true, force: true });
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    if (!wasInterrupted()) process.stderr.write(`bench: ${(err as Error).stack ?? String(err)}\n`);
-    killAll('SIGKILL');
-    process.exit(1);
-  },
-);
+runMain(main);
