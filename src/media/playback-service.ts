@@ -3,45 +3,20 @@
  * `Playback` objects and publishes PlaybackStarted / PlaybackContinuing / PlaybackFinished to the applications
  * subscribed to the target channel.
  *
- * URIs:
- *  - `sound:<id>`: the file `resolveSound` finds under `<astdatadir>/sounds` in the playback's language (then
- *    without suffixes, none, `en`), decoded to a `buffer` source. A missing or unreadable file: PlaybackStarted,
- *    then PlaybackFinished `failed` at once (Asterisk does the same for a missing file).
- *  - `tone:<indication or tone list>[;tonezone=<zone>]`: a `tone` source; named indications come from the `us`
- *    zone of Asterisk's indications.conf (built in for now; other zones fall back to it); raw specs
- *    (`350+440`, `!425/200,!0/200`) play as given. A tone without a finite end plays until stopped.
- *  - `digits:<digits>`: the digit sound files (`digits/0`…`digits/9`, `digits/star`, `digits/pound`), as
- *    Asterisk says them; a digit without a file is skipped.
- *  - Any other scheme (and `number:`, `characters:`, `recording:` for now) is refused before anything plays (400;
- *    Asterisk answers 201 and then never finishes the playback).
+ * URIs are resolved by `media-uri.ts`. A URI whose media cannot be found: PlaybackStarted, then PlaybackFinished
+ * `failed` at once (Asterisk does the same for a missing file). An unknown scheme is refused before anything
+ * plays (400; Asterisk answers 201 and then never finishes the playback).
  *
  * Lists of media play one after another as one playback (PlaybackContinuing between items). Items are resolved
  * before the playback is queued, per channel in request order, so the engine's queue keeps their order.
  */
 
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import { AriadneError } from '../shared/errors.ts';
 import type { MediaPort } from './engine/port.ts';
 import type { PlaybackEndReason, PlaybackOperation, SourceSpec } from './engine/protocol.ts';
-import { formatForExtension } from './formats.ts';
-import { resolveSound } from './sounds.ts';
+import { MEDIA_SCHEMES, mediaScheme, resolveMedia } from './media-uri.ts';
 import type { PlaybackView } from '../stasis/messages.ts';
-
-/** Indications of the `us` zone (reference indications.conf). */
-const US_TONES: Readonly<Record<string, string>> = {
-  dial: '350+440',
-  busy: '480+620/500,0/500',
-  ring: '440+480/2000,0/4000',
-  congestion: '480+620/250,0/250',
-  callwaiting: '440/300,0/10000',
-  dialrecall: '!350+440/100,!0/100,!350+440/100,!0/100,!350+440/100,!0/100,350+440',
-  record: '1400/500,0/15000',
-  info: '!950/330,!1400/330,!1800/330,0',
-  stutter: '!350+440/100,!0/100,!350+440/100,!0/100,!350+440/100,!0/100,!350+440/100,!0/100,!350+440/100,!0/100,!350+440/100,!0/100,350+440',
-};
-
-const DIGIT_SOUNDS: Readonly<Record<string, string>> = { '*': 'digits/star', '#': 'digits/pound', '-': 'digits/dash' };
 
 export type PlaybackState = PlaybackView['state'];
 
@@ -82,14 +57,6 @@ interface Record_ {
   readonly apps: Set<string>;
 }
 
-/** The schemes this service plays. */
-const SCHEMES = new Set(['sound', 'tone', 'digits']);
-
-export function mediaScheme(uri: string): string | undefined {
-  const i = uri.indexOf(':');
-  return i > 0 ? uri.slice(0, i) : undefined;
-}
-
 export class PlaybackService {
   readonly #port: MediaPort;
   readonly #soundsDir: string;
@@ -122,7 +89,7 @@ export class PlaybackService {
     if (uris.length === 0) throw new AriadneError('ERR_INVALID_PARAMETER', 'Missing media URI');
     for (const uri of uris) {
       const scheme = mediaScheme(uri);
-      if (scheme === undefined || !SCHEMES.has(scheme)) throw new AriadneError('ERR_INVALID_PARAMETER', `Unsupported media URI scheme: ${uri}`);
+      if (scheme === undefined || !MEDIA_SCHEMES.has(scheme)) throw new AriadneError('ERR_INVALID_PARAMETER', `Unsupported media URI scheme: ${uri}`);
     }
     const id = options.playbackId ?? randomUUID();
     if (this.#playbacks.has(id)) throw new AriadneError('ERR_CONFLICT', 'Playback with given id already exists');
@@ -224,63 +191,10 @@ export class PlaybackService {
     this.#port.send({ type: 'play', playbackId: r.id, target: { type: 'session', id: r.channelId }, sources, queue: 'playback' });
   }
 
-  /**
-   * The sources one URI plays (several for `digits:`); undefined when its media cannot be found. Sources of
-   * list items map to items one to one except for `digits:`, whose files are joined into one buffer.
-   */
-  async #resolve(uri: string, r: Record_): Promise<SourceSpec[] | undefined> {
-    const scheme = mediaScheme(uri);
-    const rest = uri.slice((scheme?.length ?? 0) + 1);
+  /** The sources one URI plays; undefined when its media cannot be found. */
+  #resolve(uri: string, r: Record_): Promise<SourceSpec[] | undefined> {
     const offsetMs = r.index === 0 && r.uris[0] === uri ? r.offsetms : 0;
-    switch (scheme) {
-      case 'sound': {
-        const samples = await this.#readSound(rest, r.language);
-        if (!samples) return undefined;
-        return [{ type: 'buffer', samples, rate: 8000, ...(offsetMs > 0 ? { offsetMs } : {}) }];
-      }
-      case 'tone': {
-        const [name = '', ...opts] = rest.split(';');
-        void opts; // tonezone: only the `us` zone is built in for now
-        const tones = US_TONES[name.trim()] ?? name.trim();
-        if (!tones) return undefined;
-        return [{ type: 'tone', tones }];
-      }
-      case 'digits': {
-        const parts: Int16Array[] = [];
-        for (const c of rest) {
-          const id = DIGIT_SOUNDS[c] ?? (/^[0-9]$/.test(c) ? `digits/${c}` : undefined);
-          if (!id) continue;
-          const samples = await this.#readSound(id, r.language);
-          if (samples) parts.push(samples);
-        }
-        if (parts.length === 0) return undefined;
-        const total = parts.reduce((n, p) => n + p.length, 0);
-        const all = new Int16Array(total);
-        let at = 0;
-        for (const p of parts) {
-          all.set(p, at);
-          at += p.length;
-        }
-        return [{ type: 'buffer', samples: all, rate: 8000 }];
-      }
-      default:
-        return undefined;
-    }
-  }
-
-  /** Decodes a sound at 8 kHz, or undefined when it does not exist or cannot be read. */
-  async #readSound(id: string, lang: string): Promise<Int16Array | undefined> {
-    const found = await resolveSound(this.#soundsDir, id, lang, ['slin', 'ulaw', 'alaw']);
-    if (!found) return undefined;
-    const format = formatForExtension(found.ext);
-    if (!format || format.sampleRate !== 8000) {
-      // Prefer an 8 kHz file the sound also exists in.
-      const alt = found.available.map((a) => formatForExtension(a.ext)).find((f) => f?.sampleRate === 8000);
-      const altPath = found.available.find((a) => formatForExtension(a.ext) === alt)?.path;
-      if (!alt || !altPath) return undefined;
-      return alt.readFile(altPath);
-    }
-    return format.readFile(path.resolve(found.path));
+    return resolveMedia(uri, { soundsDir: this.#soundsDir, language: r.language, offsetMs });
   }
 
   #started(id: string, index: number): void {
