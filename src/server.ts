@@ -41,12 +41,15 @@ import { bridgeHandlers } from './ari/resources/bridges.ts';
 import { endpointHandlers } from './ari/resources/endpoints.ts';
 import { soundHandlers } from './ari/resources/sounds.ts';
 import { playbackHandlers } from './ari/resources/playbacks.ts';
+import { recordingHandlers } from './ari/resources/recordings.ts';
 import type { MediaPort } from './media/engine/port.ts';
 import { registerChannelCommands } from './cli/commands/channels.ts';
 import { startControlServer, type ControlServer } from './cli/control-server.ts';
 import { registerAriCommands } from './cli/commands/ari.ts';
 import { registerHttpCommands } from './cli/commands/http.ts';
 import { registerCoreCommands } from './cli/commands/core.ts';
+import { registerMohCommands } from './cli/commands/moh.ts';
+import { registerMediaCommands } from './cli/commands/media.ts';
 
 export { PROJECT_ROOT };
 export const DEFAULT_ASTERISK_CONF = path.join(PROJECT_ROOT, 'configs', 'asterisk.conf');
@@ -149,7 +152,7 @@ export async function startAriadne(opts: StartOptions = {}): Promise<Ariadne> {
   const commands = new CommandRegistry();
   const state = wireDeviceStatesAndMailboxes({ astdbPath: astdbFile(dirs.astdbdir), logger, commands, modules });
 
-  const { core, engine, functions, stasis, broadcast, hintStates, media, channelMedia, playbacks, reloadDialplan, close: closeTelephony } = buildTelephony({
+  const { core, engine, functions, stasis, broadcast, hintStates, media, channelMedia, channelAudio, snoops, playbacks, recordings, moh, mohClasses, reloadMoh, indications, reloadDialplan, close: closeTelephony } = buildTelephony({
     directories: dirs,
     logger,
     report,
@@ -234,15 +237,20 @@ export async function startAriadne(opts: StartOptions = {}): Promise<Ariadne> {
       core,
       stasis,
       playbacks,
+      moh,
+      recordings,
+      audio: channelAudio,
+      snoops,
       variables: {
         get: (ch, name) => readVariableOrFunction(name, engine.scope(ch)),
         set: (ch, name, value) => void setVariableOrFunction(name, value, engine.scope(ch)),
       },
     }),
-    ...bridgeHandlers({ core }),
+    ...bridgeHandlers({ core, playbacks, moh, recordings }),
     ...endpointHandlers({ channels: core.channels }),
     ...soundHandlers({ soundsDir: path.join(dirs.astdatadir, 'sounds') }),
     ...playbackHandlers({ playbacks }),
+    ...recordingHandlers({ recordings }),
   };
 
   const ari = new AriInterface({
@@ -291,6 +299,7 @@ export async function startAriadne(opts: StartOptions = {}): Promise<Ariadne> {
   modules.register({ name: 'logger.so', description: 'Logger', supportLevel: 'core', running: true, reload: reloadLogger });
   modules.register({ name: 'pbx_config.so', description: 'Text Extension Configuration', supportLevel: 'core', running: true, reload: () => void reloadDialplan() });
   modules.register({ name: 'app_stasis.so', description: 'Stasis dialplan application', supportLevel: 'core', running: true });
+  modules.register({ name: 'res_stasis_snoop.so', description: 'Stasis application snoop support', supportLevel: 'core', running: true, useCount: () => 1 });
   modules.register({ name: 'app_stasis_broadcast.so', description: 'Stasis application broadcast', supportLevel: 'extended', running: true });
   modules.register({ name: 'res_stasis_broadcast.so', description: 'Stasis application broadcast', supportLevel: 'extended', running: true, useCount: () => 1 });
   modules.register({ name: 'res_ari_channels.so', description: 'RESTful API module - Channel resources', supportLevel: 'core', running: true });
@@ -299,7 +308,11 @@ export async function startAriadne(opts: StartOptions = {}): Promise<Ariadne> {
   modules.register({ name: 'res_ari_sounds.so', description: 'RESTful API module - Sound resources', supportLevel: 'core', running: true });
   modules.register({ name: 'res_ari_playbacks.so', description: 'RESTful API module - Playback control resources', supportLevel: 'core', running: true });
   modules.register({ name: 'res_stasis_playback.so', description: 'res_stasis playback support', supportLevel: 'core', running: true });
+  modules.register({ name: 'res_ari_recordings.so', description: 'RESTful API module - Recording resources', supportLevel: 'core', running: true });
+  modules.register({ name: 'res_stasis_recording.so', description: 'Stasis application recording support', supportLevel: 'core', running: true });
+  modules.register({ name: 'app_record.so', description: 'Trivial Record Application', supportLevel: 'core', running: true });
   modules.register({ name: 'app_dial.so', description: 'Dialing Application', supportLevel: 'core', running: true });
+  modules.register({ name: 'res_musiconhold.so', description: 'Music On Hold Resource', supportLevel: 'core', running: true, reload: reloadMoh });
   modules.register({ name: 'res_http_websocket.so', description: 'HTTP WebSocket Support', supportLevel: 'core', running: true });
 
   let resolveStopped!: () => void;
@@ -334,6 +347,8 @@ export async function startAriadne(opts: StartOptions = {}): Promise<Ariadne> {
   registerChannelCommands(commands, { core, functions: () => functions.list() });
   registerDialplanCommands(commands, { dialplan: () => engine.dialplan, reload: reloadDialplan });
   registerHintCommands(commands, hintStates);
+  registerMohCommands(commands, { classes: () => mohClasses().classes, reload: reloadMoh });
+  registerMediaCommands(commands, { indications });
   registerAriCommands(commands, {
     config: () => ariConfig,
     apps: () =>

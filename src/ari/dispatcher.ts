@@ -37,8 +37,9 @@ export interface AriContext {
 
 export interface AriResult {
   readonly status: number;
+  /** JSON, or a Buffer sent as it is. */
   readonly body?: unknown;
-  /** Extra response headers (`Location` of a created playback). */
+  /** Extra response headers (`Location` of a created playback; `Content-Type` of a Buffer body). */
   readonly headers?: readonly HeaderPair[];
 }
 
@@ -248,6 +249,8 @@ export class AriDispatcher {
     }
     const extra = result.headers ?? [];
     if (result.body === undefined) return { status: result.status, headers: [...cors, ...extra] };
+    // Bytes (a recording's file) go as they are, with the content type the handler put in its headers.
+    if (Buffer.isBuffer(result.body)) return { status: result.status, headers: [...cors, ...extra], body: result.body };
     return { status: result.status, headers: [...cors, ...extra, JSON_TYPE], body: this.json(result.body) };
   }
 

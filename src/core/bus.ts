@@ -24,6 +24,10 @@ export type CoreMessage =
   | (Base & { readonly type: 'ChannelCallerId'; readonly channel: ChannelSnapshot; readonly callerPresentation: number; readonly callerPresentationText: string })
   | (Base & { readonly type: 'ChannelConnectedLine'; readonly channel: ChannelSnapshot })
   | (Base & { readonly type: 'ChannelDtmfReceived'; readonly channel: ChannelSnapshot; readonly digit: string; readonly durationMs: number })
+  /** TALK_DETECT and TONE_DETECT (media analyzers, see media/channel-audio.ts). `durationMs`: the talk, without the closing silence. */
+  | (Base & { readonly type: 'ChannelTalkingStarted'; readonly channel: ChannelSnapshot })
+  | (Base & { readonly type: 'ChannelTalkingFinished'; readonly channel: ChannelSnapshot; readonly durationMs: number })
+  | (Base & { readonly type: 'ChannelToneDetected'; readonly channel: ChannelSnapshot })
   | (Base & { readonly type: 'ChannelHold'; readonly channel: ChannelSnapshot; readonly musicclass?: string })
   | (Base & { readonly type: 'ChannelUnhold'; readonly channel: ChannelSnapshot })
   | (Base & { readonly type: 'ChannelUserevent'; readonly channel?: ChannelSnapshot; readonly eventname: string; readonly userevent: Readonly<Record<string, string>> })

@@ -1,14 +1,16 @@
 /**
- * ARI playbacks on channels: turns media URIs into engine sources, sends `play` to the media host, keeps ARI's
- * `Playback` objects and publishes PlaybackStarted / PlaybackContinuing / PlaybackFinished to the applications
- * subscribed to the target channel.
+ * ARI playbacks on channels and bridges: turns media URIs into engine sources, sends `play` to the media host,
+ * keeps ARI's `Playback` objects and publishes PlaybackStarted / PlaybackContinuing / PlaybackFinished to the
+ * applications subscribed to the target (`channel:<id>` or `bridge:<id>`). A bridge playback plays into the
+ * engine bridge (made on demand) and is heard by every member; Asterisk does it with an `Announcer/ARI` channel
+ * that joins the bridge, which Ariadne does not make (no BRIDGEPEER naming it, no extra member).
  *
  * URIs are resolved by `media-uri.ts`. A URI whose media cannot be found: PlaybackStarted, then PlaybackFinished
  * `failed` at once (Asterisk does the same for a missing file). An unknown scheme is refused before anything
  * plays (400; Asterisk answers 201 and then never finishes the playback).
  *
  * Lists of media play one after another as one playback (PlaybackContinuing between items). Items are resolved
- * before the playback is queued, per channel in request order, so the engine's queue keeps their order.
+ * before the playback is queued, per target in request order, so the engine's queue keeps their order.
  */
 
 import { randomUUID } from 'node:crypto';
@@ -16,25 +18,29 @@ import { AriadneError } from '../shared/errors.ts';
 import type { MediaPort } from './engine/port.ts';
 import type { PlaybackEndReason, PlaybackOperation, SourceSpec } from './engine/protocol.ts';
 import { MEDIA_SCHEMES, mediaScheme, resolveMedia } from './media-uri.ts';
+import type { MediaEnvironment } from './media-uri.ts';
 import type { PlaybackView } from '../stasis/messages.ts';
 
 export type PlaybackState = PlaybackView['state'];
 
+/** What a playback plays to. */
+export type PlaybackTarget = { readonly type: 'channel'; readonly id: string } | { readonly type: 'bridge'; readonly id: string };
+
 export interface PlayOptions {
   readonly playbackId?: string;
-  /** The language to play sounds in (default: the channel's). */
+  /** The language to play sounds in (the channel's, for a channel; `en` for a bridge). */
   readonly lang: string;
   readonly offsetms?: number;
   readonly skipms?: number;
 }
 
 /**
- * Delivers a playback event to the applications subscribed to the channel and to `alsoTo` (those that heard
+ * Delivers a playback event to the applications subscribed to the target and to `alsoTo` (those that heard
  * the playback start: a channel hung up mid-playback has left its application before the playback ends);
  * returns the applications it reached.
  */
 export type PlaybackPublisher = (
-  channelId: string,
+  target: PlaybackTarget,
   type: 'PlaybackStarted' | 'PlaybackContinuing' | 'PlaybackFinished',
   playback: PlaybackView,
   alsoTo: ReadonlySet<string>,
@@ -42,7 +48,7 @@ export type PlaybackPublisher = (
 
 interface Record_ {
   readonly id: string;
-  readonly channelId: string;
+  readonly target: PlaybackTarget;
   readonly uris: readonly string[];
   readonly language: string;
   readonly offsetms: number;
@@ -62,14 +68,27 @@ export class PlaybackService {
   readonly #soundsDir: string;
   readonly #publish: PlaybackPublisher;
   readonly #playbacks = new Map<string, Record_>();
-  /** Per channel: the resolution of its latest play request, so requests queue in order. */
+  /** Per target (`channel:<id>`, `bridge:<id>`): the resolution of its latest play request, so requests queue in order. */
   readonly #chains = new Map<string, Promise<void>>();
   readonly #off: () => void;
 
   readonly #ensureSession: (channelId: string) => void;
+  readonly #ensureBridge: (bridgeId: string) => void;
+  readonly #environment: () => MediaEnvironment;
 
-  constructor(options: { port: MediaPort; soundsDir: string; publish: PlaybackPublisher; ensureSession?: (channelId: string) => void }) {
+  constructor(options: {
+    port: MediaPort;
+    soundsDir: string;
+    publish: PlaybackPublisher;
+    ensureSession?: (channelId: string) => void;
+    /** Makes the engine bridge a bridge playback plays into. */
+    ensureBridge?: (bridgeId: string) => void;
+    /** Recordings dir, tone zones, cache dir for the URIs that need them (media-uri.ts). */
+    environment?: () => MediaEnvironment;
+  }) {
     this.#ensureSession = options.ensureSession ?? (() => undefined);
+    this.#ensureBridge = options.ensureBridge ?? (() => undefined);
+    this.#environment = options.environment ?? (() => ({}));
     this.#port = options.port;
     this.#soundsDir = options.soundsDir;
     this.#publish = options.publish;
@@ -78,13 +97,18 @@ export class PlaybackService {
       else if (n.type === 'playback-finished') this.#finished(n.playbackId, n.reason);
       else if (n.type === 'error' && n.command === 'play') {
         // A play the host refused (its session is gone): nothing else will report it.
-        for (const r of this.#playbacks.values()) if (r.sent && n.message.includes(`'${r.channelId}'`)) this.#finished(r.id, 'failed');
+        for (const r of this.#playbacks.values()) if (r.sent && n.message.includes(`'${r.target.id}'`)) this.#finished(r.id, 'failed');
       }
     });
   }
 
   /** Validates and queues a playback on a channel; returns its ARI view (state `queued`). */
   play(channelId: string, media: readonly string[], options: PlayOptions): PlaybackView {
+    return this.playOn({ type: 'channel', id: channelId }, media, options);
+  }
+
+  /** Validates and queues a playback on a channel or a bridge; returns its ARI view (state `queued`). */
+  playOn(target: PlaybackTarget, media: readonly string[], options: PlayOptions): PlaybackView {
     const uris = media.map((m) => m.trim()).filter((m) => m.length > 0);
     if (uris.length === 0) throw new AriadneError('ERR_INVALID_PARAMETER', 'Missing media URI');
     for (const uri of uris) {
@@ -95,7 +119,7 @@ export class PlaybackService {
     if (this.#playbacks.has(id)) throw new AriadneError('ERR_CONFLICT', 'Playback with given id already exists');
     const record: Record_ = {
       id,
-      channelId,
+      target,
       uris,
       language: options.lang,
       offsetms: Math.max(0, options.offsetms ?? 0),
@@ -108,11 +132,12 @@ export class PlaybackService {
     };
     this.#playbacks.set(id, record);
     const view = this.#view(record);
-    const previous = this.#chains.get(channelId) ?? Promise.resolve();
+    const key = `${target.type}:${target.id}`;
+    const previous = this.#chains.get(key) ?? Promise.resolve();
     const next = previous.then(() => this.#resolveAndSend(record));
-    this.#chains.set(channelId, next);
+    this.#chains.set(key, next);
     void next.finally(() => {
-      if (this.#chains.get(channelId) === next) this.#chains.delete(channelId);
+      if (this.#chains.get(key) === next) this.#chains.delete(key);
     });
     return view;
   }
@@ -154,7 +179,7 @@ export class PlaybackService {
       id: r.id,
       media_uri: r.uris[r.index] ?? '',
       ...(next !== undefined ? { next_media_uri: next } : {}),
-      target_uri: `channel:${r.channelId}`,
+      target_uri: `${r.target.type}:${r.target.id}`,
       language: r.language,
       state: r.state,
     };
@@ -187,14 +212,16 @@ export class PlaybackService {
       return;
     }
     r.sent = true;
-    this.#ensureSession(r.channelId);
-    this.#port.send({ type: 'play', playbackId: r.id, target: { type: 'session', id: r.channelId }, sources, queue: 'playback' });
+    if (r.target.type === 'channel') this.#ensureSession(r.target.id);
+    else this.#ensureBridge(r.target.id);
+    const target = { type: r.target.type === 'channel' ? ('session' as const) : ('bridge' as const), id: r.target.id };
+    this.#port.send({ type: 'play', playbackId: r.id, target, sources, queue: 'playback' });
   }
 
   /** The sources one URI plays; undefined when its media cannot be found. */
   #resolve(uri: string, r: Record_): Promise<SourceSpec[] | undefined> {
     const offsetMs = r.index === 0 && r.uris[0] === uri ? r.offsetms : 0;
-    return resolveMedia(uri, { soundsDir: this.#soundsDir, language: r.language, offsetMs });
+    return resolveMedia(uri, { ...this.#environment(), soundsDir: this.#soundsDir, language: r.language, offsetMs });
   }
 
   #started(id: string, index: number): void {
@@ -215,6 +242,6 @@ export class PlaybackService {
   }
 
   #emit(r: Record_, type: 'PlaybackStarted' | 'PlaybackContinuing' | 'PlaybackFinished'): void {
-    for (const app of this.#publish(r.channelId, type, this.#view(r), r.apps)) r.apps.add(app);
+    for (const app of this.#publish(r.target, type, this.#view(r), r.apps)) r.apps.add(app);
   }
 }

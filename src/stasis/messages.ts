@@ -95,9 +95,30 @@ export interface PlaybackEvent extends AppMessageBase {
   readonly playback: PlaybackView;
 }
 
+/** ARI's `LiveRecording` model, as the recording service keeps it (already in wire field names). */
+export interface RecordingView {
+  readonly name: string;
+  readonly format: string;
+  readonly target_uri: string;
+  readonly state: 'queued' | 'recording' | 'paused' | 'done' | 'failed' | 'canceled';
+  /** Seconds, once the recording is over. */
+  readonly duration?: number;
+  /** Seconds of talking and of silence, once over and only when `maxSilenceSeconds` was given (as Asterisk). */
+  readonly talking_duration?: number;
+  readonly silence_duration?: number;
+  readonly cause?: string;
+}
+
+/** A recording's progress (published by the recording service through `Stasis.publishAbout`). */
+export interface RecordingEvent extends AppMessageBase {
+  readonly type: 'RecordingStarted' | 'RecordingFinished' | 'RecordingFailed';
+  readonly recording: RecordingView;
+}
+
 export type AppMessage =
   | ApplicationReplaced
   | PlaybackEvent
+  | RecordingEvent
   | CallBroadcast
   | CallClaimed
   | DeviceStateChanged

@@ -28,7 +28,7 @@ import type { AppOutcome, GotoTarget } from '../core/applications.ts';
 import type { Logger } from '../shared/logger.ts';
 import { AriadneError } from '../shared/errors.ts';
 import type { AppRegistry, StasisApp } from './app-registry.ts';
-import type { AppMessage, PlaybackEvent } from './messages.ts';
+import type { AppMessage, PlaybackEvent, RecordingEvent } from './messages.ts';
 
 const CONTROL = 'stasis.control';
 
@@ -274,12 +274,12 @@ export class Stasis {
   }
 
   /**
-   * Media events (playbacks; later recordings) do not travel on the core bus: their service publishes them here,
+   * Media events (playbacks, recordings) do not travel on the core bus: their service publishes them here,
    * about a target channel or bridge, and they reach the applications subscribed to it as the bus's do.
    */
   publishAbout(
     target: { readonly channelId?: string; readonly bridgeId?: string },
-    message: Omit<PlaybackEvent, 'application'>,
+    message: Omit<PlaybackEvent, 'application'> | Omit<RecordingEvent, 'application'>,
     /** Applications that heard the start and must hear the end although the channel has left them (hangup). */
     alsoTo: Iterable<string> = [],
   ): string[] {

@@ -218,8 +218,8 @@ describe('request parameters and bodies', () => {
 
   it('answers 501 Not implemented for operations whose capability comes later', async () => {
     for (const [method, p] of [
-      ['GET', '/recordings/stored'],
-      ['GET', '/recordings/live/x'],
+      ['GET', '/asterisk/config/dynamic/res_pjsip/endpoint/x'],
+      ['DELETE', '/asterisk/config/dynamic/res_pjsip/endpoint/x'],
     ] as const) {
       const res = await srv.ari(method, p);
       assert.equal(res.status, 501, `${method} ${p}`);

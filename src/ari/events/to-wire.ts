@@ -118,6 +118,11 @@ export function toWire(message: AppMessage, asteriskId: string): Record<string, 
       };
     case 'ChannelDtmfReceived':
       return { type: message.type, timestamp, digit: message.digit, duration_ms: message.durationMs, channel: channelJson(message.channel), ...tail };
+    case 'ChannelTalkingStarted':
+    case 'ChannelToneDetected':
+      return { type: message.type, timestamp, channel: channelJson(message.channel), ...tail };
+    case 'ChannelTalkingFinished':
+      return { type: message.type, timestamp, duration: message.durationMs, channel: channelJson(message.channel), ...tail };
     case 'Dial': {
       const out: Record<string, unknown> = { type: message.type, timestamp, dialstatus: message.dialstatus, forward: message.forward, dialstring: message.dialstring };
       if (message.caller) out.caller = channelJson(message.caller);
@@ -137,6 +142,10 @@ export function toWire(message: AppMessage, asteriskId: string): Record<string, 
     case 'PlaybackContinuing':
     case 'PlaybackFinished':
       return { type: message.type, timestamp, playback: { ...message.playback }, ...tail };
+    case 'RecordingStarted':
+    case 'RecordingFinished':
+    case 'RecordingFailed':
+      return { type: message.type, timestamp, recording: { ...message.recording }, ...tail };
     case 'ChannelEnteredBridge':
     case 'ChannelLeftBridge':
       return { type: message.type, timestamp, bridge: bridgeJson(message.bridge), channel: channelJson(message.channel), ...tail };

@@ -11,21 +11,33 @@
  * `subscribeAll` apps (a REST call carries no application, so a new bridge's BridgeCreated reaches only those).
  *
  * Stricter than Asterisk where it answers 500: an unknown or impossible `type` is a 400 naming the accepted
- * values. Music on hold, play and record on a bridge belong to the media engine and are not handled here.
+ * values. `play` queues a playback on the bridge (`media/playback-service.ts`, target `bridge:<id>`, heard by every
+ * member), `moh` starts or stops a music on hold class in it (`media/moh.ts`) and `record` records its mix
+ * (`media/recording-service.ts`); without those services they stay pending (501).
  */
 
 import type { Core } from '../../core/core.ts';
 import type { Channel } from '../../core/channel.ts';
 import { BRIDGE_TYPES, type Bridge, type BridgeType } from '../../core/bridge.ts';
 import { stasisControl } from '../../stasis/stasis.ts';
-import type { HandlerMap } from '../dispatcher.ts';
+import type { AriContext, AriResult, HandlerMap } from '../dispatcher.ts';
 import { AriError } from '../errors.ts';
 import type { Params } from '../params.ts';
 import { bridgeJson } from '../events/to-wire.ts';
 import { readVariables } from './variables.ts';
+import type { PlaybackService } from '../../media/playback-service.ts';
+import type { MohService } from '../../media/moh.ts';
+import type { RecordingService } from '../../media/recording-service.ts';
+import { recordOptions } from './recordings.ts';
 
 export interface BridgeResourceDeps {
   readonly core: Core;
+  /** Playbacks on bridges; without it `play` is 501. */
+  readonly playbacks?: PlaybackService;
+  /** Music on hold in bridges; without it `moh` is 501. */
+  readonly moh?: MohService;
+  /** Recordings of a bridge's mix; without it `record` is 501. */
+  readonly recordings?: RecordingService;
 }
 
 /** Parses ARI's `type`: a comma list of bridge features, `mixing` when empty. */
@@ -85,7 +97,65 @@ export function bridgeHandlers(deps: BridgeResourceDeps): HandlerMap {
     return { status: 200, body: bridgeJson(bridge.snapshot()) };
   };
 
+  /**
+   * `play` and `playWithId` on a Stasis bridge: 201 with the Playback (`target_uri` `bridge:<id>`). Sounds are
+   * looked up in `lang`, else `en` (Asterisk uses its announcer channel's language, which is the default one).
+   */
+  const play = {
+    messages: { missing: { media: 'Missing media URI' } },
+    handle: ({ params }: AriContext): AriResult => {
+      const bridge = findStasis(params);
+      if (!deps.playbacks) throw new AriError(501, 'Not implemented');
+      const offsetms = params.int('offsetms');
+      const skipms = params.int('skipms');
+      if (offsetms !== undefined && offsetms < 0) throw new AriError(400, 'offsetms cannot be negative');
+      if (skipms !== undefined && skipms < 0) throw new AriError(400, 'skipms cannot be negative');
+      const playbackId = params.string('playbackId');
+      const view = deps.playbacks.playOn({ type: 'bridge', id: bridge.id }, params.list('media'), {
+        lang: params.string('lang') || 'en',
+        ...(playbackId ? { playbackId } : {}),
+        ...(offsetms !== undefined ? { offsetms } : {}),
+        ...(skipms !== undefined ? { skipms } : {}),
+      });
+      return { status: 201, body: view, headers: [['Location', `/ari/playbacks/${encodeURIComponent(view.id)}`]] };
+    },
+  };
+
   return {
+    ...(deps.playbacks ? { 'bridges.play': play, 'bridges.playWithId': play } : {}),
+    // `record`: the bridge's mix (what every member says), 201 with the LiveRecording. Asterisk puts a
+    // `Recorder` channel in the bridge for it; the media engine records the mix directly (no extra member).
+    // `recorder_format` (that channel's codec) has nothing to choose here and is ignored.
+    ...(deps.recordings
+      ? {
+          'bridges.record': {
+            handle: ({ params }: AriContext): AriResult => {
+              const bridge = findStasis(params);
+              const view = deps.recordings!.record({ type: 'bridge', id: bridge.id }, recordOptions(params));
+              return { status: 201, body: view, headers: [['Location', `/ari/recordings/live/${encodeURIComponent(view.name)}`]] };
+            },
+          },
+        }
+      : {}),
+    ...(deps.moh
+      ? {
+          // As Asterisk: 204 whatever the class (an unknown one falls back to `default`).
+          'bridges.startMoh': {
+            handle: ({ params }: AriContext): AriResult => {
+              const bridge = findStasis(params);
+              deps.moh!.startBridge(bridge.id, params.string('mohClass') || undefined);
+              return { status: 204 };
+            },
+          },
+          'bridges.stopMoh': {
+            handle: ({ params }: AriContext): AriResult => {
+              const bridge = findStasis(params);
+              if (!deps.moh!.stopBridge(bridge.id)) throw new AriError(409, "Bridge isn't playing music");
+              return { status: 204 };
+            },
+          },
+        }
+      : {}),
     'bridges.list': { handle: () => ({ status: 200, body: core.bridges.list().map((b) => bridgeJson(b.snapshot())) }) },
     'bridges.create': {
       handle: ({ params }) => {

@@ -4,8 +4,10 @@
  * Most operations need the channel to be in an application (409 `Channel not in Stasis application`
  * otherwise); GET, DELETE and reading a variable work on any channel, as in Asterisk. Operations run on the
  * channel's control queue, so they never interleave with the dialplan or the driver. `play` hands the media to
- * the playback service (`media/playback-service.ts`); the other media operations (record, snoop, music on hold,
- * silence) are still pending (501 after the channel checks).
+ * the playback service (`media/playback-service.ts`), music on hold and silence to the MOH service
+ * (`media/moh.ts`), `record` to the recording service (`media/recording-service.ts`); without those services the
+ * operations stay pending (501 after the channel checks). Snoop channels come from `media/snoop-channels.ts`,
+ * mute goes to `media/channel-audio.ts`.
  */
 
 import type { Core } from '../../core/core.ts';
@@ -22,6 +24,11 @@ import { AriError } from '../errors.ts';
 import type { Params } from '../params.ts';
 import { channelJson } from '../events/to-wire.ts';
 import type { PlaybackService } from '../../media/playback-service.ts';
+import type { SnoopChannels } from '../../media/snoop-channels.ts';
+import type { MuteDirection, SnoopDirection } from '../../media/engine/protocol.ts';
+import type { MohService } from '../../media/moh.ts';
+import type { RecordingService } from '../../media/recording-service.ts';
+import { recordOptions } from './recordings.ts';
 import { readVariables } from './variables.ts';
 
 /** Reading and writing channel variables, including dialplan functions (`CALLERID(num)`). */
@@ -36,6 +43,14 @@ export interface ChannelResourceDeps {
   readonly variables: ChannelVariables;
   /** Playbacks on channels; without it `play` stays pending (501). */
   readonly playbacks?: PlaybackService;
+  /** Muting on the media host (media/channel-audio.ts); without it mute and unmute change no audio. */
+  readonly audio?: { mute(channelId: string, direction: MuteDirection, muted: boolean): boolean };
+  /** Snoop channels; without it `snoop` stays pending (501). */
+  readonly snoops?: SnoopChannels;
+  /** Music on hold and silence; without it those stay pending (501). */
+  readonly moh?: MohService;
+  /** Recordings; without it `record` stays pending (501). */
+  readonly recordings?: RecordingService;
 }
 
 /** Marks a leg made by `POST /channels/create`, which `dial` may dial. */
@@ -180,12 +195,85 @@ export function channelHandlers(deps: ChannelResourceDeps): HandlerMap {
     },
   };
   const media = Object.fromEntries(
-    [...(deps.playbacks ? [] : ['play', 'playWithId']), 'record', 'startMoh', 'stopMoh', 'startSilence', 'stopSilence', 'snoopChannel', 'snoopChannelWithId'].map((n) => [`channels.${n}`, pendingMedia]),
+    [...(deps.playbacks ? [] : ['play', 'playWithId']), ...(deps.recordings ? [] : ['record']), ...(deps.moh ? [] : ['startMoh', 'stopMoh', 'startSilence', 'stopSilence']), ...(deps.snoops ? [] : ['snoopChannel', 'snoopChannelWithId'])].map((n) => [`channels.${n}`, pendingMedia]),
   );
+
+  /**
+   * `snoop` and `snoopWithId`: 200 with the new Snoop channel, which then enters `app` (StasisStart). Checks in
+   * Asterisk's order: directions, at least one of them, the application, the channel (which need not be in an
+   * application). Better than Asterisk: a snoop id that is taken is 409 (Asterisk: 500).
+   */
+  const snoop = {
+    messages: {
+      invalid: { spy: 'Invalid direction specified for spy', whisper: 'Invalid direction specified for whisper' },
+      missing: { app: 'Application name is required' },
+    },
+    handle: (ctx: AriContext): AriResult => {
+      const snoops = deps.snoops;
+      if (!snoops) throw new AriError(501, 'Not implemented');
+      const p = ctx.params;
+      const direction = (name: 'spy' | 'whisper'): SnoopDirection => {
+        const v = p.string(name) || 'none';
+        if (v !== 'none' && v !== 'both' && v !== 'in' && v !== 'out') throw new AriError(400, `Invalid direction specified for ${name}`);
+        return v;
+      };
+      const spy = direction('spy');
+      const whisper = direction('whisper');
+      if (spy === 'none' && whisper === 'none') throw new AriError(400, 'Direction must be specified for at least spy or whisper');
+      const app = p.string('app') ?? '';
+      if (!app) throw new AriError(400, 'Application name is required');
+      const target = core.channels.get(p.string('channelId') ?? '');
+      if (!target || target.destroyed) throw new AriError(404, 'Provided channel was not found');
+      const appArgs = p.string('appArgs');
+      const snoopId = p.string('snoopId');
+      try {
+        const channel = snoops.snoop(target, { spy, whisper, app, ...(appArgs ? { appArgs } : {}), ...(snoopId ? { snoopId } : {}) });
+        return { status: 200, body: channelJson(channel.snapshot()) };
+      } catch (err) {
+        if (err instanceof AriadneError && err.code === 'ERR_CONFLICT') throw new AriError(409, err.message);
+        throw err;
+      }
+    },
+  };
+  /** `mute` / `unmute`: the channel's media session mutes the direction (default both). */
+  const mute = (muted: boolean) => ({
+    messages: { invalid: { direction: 'Invalid direction specified' } },
+    ...queued((channel, ctx) => {
+      const d = ctx.params.string('direction') || 'both';
+      if (d !== 'both' && d !== 'in' && d !== 'out') throw new AriError(400, 'Invalid direction specified');
+      deps.audio?.mute(channel.id, d, muted);
+    }),
+  });
 
   return {
     ...media,
+    ...(deps.snoops ? { 'channels.snoopChannel': snoop, 'channels.snoopChannelWithId': snoop } : {}),
     ...(deps.playbacks ? { 'channels.play': play, 'channels.playWithId': play } : {}),
+    // `record`: 201 with the LiveRecording (state `queued`) and its Location; it records what the channel says.
+    // A bridged channel is refused (409) as the spec says; Asterisk answers 201 and then fails the recording.
+    ...(deps.recordings
+      ? {
+          'channels.record': {
+            handle: (ctx: AriContext): AriResult => {
+              const { channel } = controlled(ctx.params);
+              const options = recordOptions(ctx.params);
+              if (channel.bridgeId !== undefined) throw new AriError(409, 'Cannot record channel while in bridge');
+              const view = deps.recordings!.record({ type: 'channel', id: channel.id }, options);
+              return { status: 201, body: view, headers: [['Location', `/ari/recordings/live/${encodeURIComponent(view.name)}`]] };
+            },
+          },
+        }
+      : {}),
+    // Music on hold and silence: 204 as in Asterisk, whatever the class (an unknown one falls back to `default`,
+    // and a class that cannot play plays nothing) and whether anything was playing.
+    ...(deps.moh
+      ? {
+          'channels.startMoh': queued((channel, ctx) => void deps.moh!.start(channel.id, ctx.params.string('mohClass') || undefined)),
+          'channels.stopMoh': queued((channel) => void deps.moh!.stop(channel.id)),
+          'channels.startSilence': queued((channel) => void deps.moh!.startSilence(channel.id)),
+          'channels.stopSilence': queued((channel) => void deps.moh!.stopSilence(channel.id)),
+        }
+      : {}),
     'channels.list': { handle: () => ({ status: 200, body: core.channels.list().map((c) => channelJson(c.snapshot())) }) },
     'channels.originate': { messages: { missing: { endpoint: 'Endpoint must be specified' } }, handle: (ctx) => doOriginate(ctx, ctx.params.string('channelId')) },
     'channels.originateWithId': { messages: { missing: { endpoint: 'Endpoint must be specified' } }, handle: (ctx) => doOriginate(ctx, ctx.params.string('channelId')) },
@@ -320,19 +408,23 @@ export function channelHandlers(deps: ChannelResourceDeps): HandlerMap {
         const dtmf = params.string('dtmf') ?? '';
         if (!dtmf) throw new AriError(400, 'DTMF is required');
         if (!/^[0-9A-Da-d*#wW,]+$/.test(dtmf)) throw new AriError(400, 'Invalid DTMF digits');
+        // Paced as Asterisk's DTMF stream: `before`, a 100 ms quiet time, then each digit lasts `duration` (at least
+        // 100 ms) and is followed by `between` (0 means 100); `w` (and `,`) waits half a second, `W` a second.
         const before = params.int('before') ?? 0;
-        const between = params.int('between') ?? 100;
-        const duration = params.int('duration') ?? 100;
+        const between = params.int('between') || 100;
+        const duration = Math.max(params.int('duration') ?? 100, 100);
         const after = params.int('after') ?? 0;
         const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
         void channel.control(async () => {
           if (before > 0) await sleep(before);
-          for (let i = 0; i < dtmf.length && !channel.destroyed; i++) {
-            const d = dtmf[i] as string;
-            if (d === 'w' || d === 'W' || d === ',') await sleep(500);
+          await sleep(100);
+          for (const d of dtmf) {
+            if (channel.destroyed) break;
+            if (d === 'w' || d === ',') await sleep(500);
+            else if (d === 'W') await sleep(1000);
             else {
               channel.driver.sendDigit(channel, d.toUpperCase(), duration);
-              if (i < dtmf.length - 1) await sleep(between);
+              await sleep(duration + between);
             }
           }
           if (after > 0) await sleep(after);
@@ -340,8 +432,8 @@ export function channelHandlers(deps: ChannelResourceDeps): HandlerMap {
         return { status: 204 };
       },
     },
-    'channels.mute': { messages: { invalid: { direction: 'Invalid direction specified' } }, ...queued(() => undefined) },
-    'channels.unmute': { messages: { invalid: { direction: 'Invalid direction specified' } }, ...queued(() => undefined) },
+    'channels.mute': mute(true),
+    'channels.unmute': mute(false),
     // Hold is indicated to the channel's far side; ChannelHold/ChannelUnhold are about the channel that is put
     // on hold (for Local, the other half), as a phone putting its call on hold shows on its own channel.
     'channels.hold': queued((channel) => channel.driver.indicate(channel, 'hold')),

@@ -177,3 +177,64 @@ export function resample(pcm: Int16Array, from: ResampleRate, to: ResampleRate):
   const wanted = Math.floor(pcm.length / 2);
   return r.process(padded).slice(16, 16 + wanted);
 }
+
+/**
+ * Converts mono samples between any two rates with a Kaiser-windowed sinc low-pass at 90% of the lower
+ * Nyquist frequency (espeak-ng speaks at 22050 Hz; telephony wants 8000). With the rates reduced to `to/g` and
+ * `from/g`, output sample k sits at input position k·from/to, whose fractional part takes only `to/g` values
+ * (160 for 22050 → 8000): one kernel per such phase is computed once and reused.
+ */
+export function resampleRational(input: Int16Array, from: number, to: number): Int16Array {
+  if (from === to) return input.slice();
+  if (!Number.isInteger(from) || !Number.isInteger(to) || from <= 0 || to <= 0 || input.length === 0) return new Int16Array(0);
+  const g = gcd(from, to);
+  const phases = to / g;
+  const advance = from / g; // input samples per `phases` output samples
+  const cutoff = (0.45 * Math.min(from, to)) / from; // cycles per input sample
+  const half = Math.ceil(6 / cutoff); // kernel half-width in input samples
+  const kernels = new Map<number, Float64Array>();
+  const kernel = (phase: number): Float64Array => {
+    let k = kernels.get(phase);
+    if (k) return k;
+    // Taps at input offsets j - half + 1 … j + half from the base sample, at distance (offset - frac).
+    const frac = phase / phases;
+    k = new Float64Array(2 * half);
+    const i0Beta = besselI0(RATIONAL_KAISER_BETA);
+    let sum = 0;
+    for (let j = 0; j < 2 * half; j++) {
+      const d = j - half + 1 - frac;
+      const x = 2 * cutoff * d;
+      const sinc = x === 0 ? 1 : Math.sin(Math.PI * x) / (Math.PI * x);
+      const r = d / half;
+      const w = sinc * (besselI0(RATIONAL_KAISER_BETA * Math.sqrt(Math.max(0, 1 - r * r))) / i0Beta);
+      k[j] = w;
+      sum += w;
+    }
+    for (let j = 0; j < k.length; j++) k[j] = (k[j] as number) / sum;
+    kernels.set(phase, k);
+    return k;
+  };
+  const n = Math.floor((input.length * to) / from);
+  const out = new Int16Array(n);
+  for (let m = 0; m < n; m++) {
+    const pos = m * advance; // input position × phases
+    const base = Math.floor(pos / phases);
+    const w = kernel(pos - base * phases);
+    const start = base - half + 1;
+    let acc = 0;
+    for (let j = 0; j < w.length; j++) {
+      const i = start + j;
+      if (i >= 0 && i < input.length) acc += (input[i] as number) * (w[j] as number);
+    }
+    out[m] = acc >= 32767 ? 32767 : acc <= -32768 ? -32768 : Math.round(acc);
+  }
+  return out;
+}
+
+/** A longer, sharper window for the one-shot rational resampler than for the 20 ms frame filter. */
+const RATIONAL_KAISER_BETA = 8;
+
+function gcd(a: number, b: number): number {
+  while (b !== 0) [a, b] = [b, a % b];
+  return a;
+}

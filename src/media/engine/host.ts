@@ -9,7 +9,8 @@
  *      recordings and analyzers of `in` see it.
  *   2. mix: each bridge reads its playbacks, mixes its members and feeds its recordings.
  *   3. `out`: each session produces what its channel hears (playbacks, else its bridge's mix); its Local peer
- *      gets it for the next tick, taps and recordings of `out` see it.
+ *      gets it for the next tick, taps, recordings and analyzers of `out` see it. Then snoops hand over this
+ *      tick's audio (snoop.ts), for the next tick too.
  *
  * Ownership: the host owns all; closing a session ends its playbacks and recordings and takes it out of its
  * bridge and link; destroying a bridge ends its playbacks and recordings and releases its members. Each end is
@@ -18,15 +19,18 @@
  */
 
 import { AriadneError, type ErrorCode } from '../../shared/errors.ts';
+import { STANDARD_ANALYZERS, type AnalyzerFactory } from './analyzers.ts';
 import { MediaClock, type TickInfo } from './clock.ts';
 import { isSampleRate, samplesPerFrame, type AudioFrame, type SampleRate } from './frame.ts';
 import { LocalPair } from './local-pair.ts';
 import { Mixer } from './mixer.ts';
 import { Playback, PlaybackSet, type PlaybackObserver } from './playback.ts';
 import type { BridgeKind, Direction, HostStats, MediaCommand, MediaNotification, MediaTarget, RecordingEndReason, SourceSpec } from './protocol.ts';
+import { Snoop } from './snoop.ts';
 import { Recording } from './recording.ts';
 import { Session, type FrameAnalyzer } from './session.ts';
-import { BufferSink } from './sink.ts';
+import { BufferSink, type AudioSink } from './sink.ts';
+import { describeFsError, FileSink } from './file-sink.ts';
 import { createSource } from './source.ts';
 
 export interface LocalMediaHostOptions {
@@ -37,8 +41,8 @@ export interface LocalMediaHostOptions {
    * through `tick()` or the `tick` command (tests, benchmarks). Default: a new `MediaClock`.
    */
   readonly clock?: MediaClock | 'manual';
-  /** Analyzers sessions can turn on by name (`analyze` command), e.g. `dtmf`. */
-  readonly analyzers?: Readonly<Record<string, () => FrameAnalyzer>>;
+  /** Analyzers sessions can turn on by name (`analyze` command). Default: `dtmf`, `talk`, `tone` (analyzers.ts). */
+  readonly analyzers?: Readonly<Record<string, AnalyzerFactory>>;
   /** Called after every tick with the clock's info (absent for manual ticks) and how long the work took (ms). */
   readonly onTick?: (tick: TickInfo | undefined, workMs: number) => void;
 }
@@ -79,11 +83,12 @@ const ZERO_STATS = { ticks: 0, droppedFrames: 0, lastTickMs: 0, maxTickMs: 0 };
 export class LocalMediaHost {
   readonly #emit: (n: MediaNotification) => void;
   readonly #clock: MediaClock | undefined;
-  readonly #analyzers: Readonly<Record<string, () => FrameAnalyzer>>;
+  readonly #analyzers: Readonly<Record<string, AnalyzerFactory>>;
   readonly #onTick: ((tick: TickInfo | undefined, workMs: number) => void) | undefined;
   readonly #sessions = new Map<string, Session>();
   readonly #bridges = new Map<string, BridgeMedia>();
   readonly #links = new Map<string, LocalPair>();
+  readonly #snoops = new Map<string, Snoop>();
   readonly #playbacks = new Map<string, Playback>();
   readonly #recordings = new Map<string, Recording>();
   readonly #observer: PlaybackObserver;
@@ -96,7 +101,7 @@ export class LocalMediaHost {
   constructor(options: LocalMediaHostOptions) {
     this.#emit = options.emit;
     this.#clock = options.clock === 'manual' ? undefined : (options.clock ?? new MediaClock());
-    this.#analyzers = options.analyzers ?? {};
+    this.#analyzers = options.analyzers ?? STANDARD_ANALYZERS;
     this.#onTick = options.onTick;
     this.#observer = {
       started: (pb, index, durationMs) =>
@@ -189,7 +194,8 @@ export class LocalMediaHost {
       s.gatherIn();
       if (s.tapIn) this.#emitFrame(s, 'in', s.inFrame, s.inTimestamp, s.inSeq);
       if (s.recordings.in.size) this.#record(s.recordings.in, s.inFrame, s.rate, s.inActive);
-      if (s.inActive && s.analyzers.size) this.#analyze(s);
+      // Analyzers see silence too: talk detection ends on it, and a digit cut short by a pause still ends.
+      if (s.analyzers.size) this.#analyze(s, 'in', s.analyzers, s.inFrame);
     }
     // 2. mix
     for (const b of this.#bridges.values()) {
@@ -202,8 +208,11 @@ export class LocalMediaHost {
       s.link?.carry(s);
       if (s.tapOut) this.#emitFrame(s, 'out', s.outFrame, s.outTimestamp, s.outSeq);
       if (s.recordings.out.size) this.#record(s.recordings.out, s.outFrame, s.rate, s.outActive);
+      if (s.analyzersOut.size) this.#analyze(s, 'out', s.analyzersOut, s.outFrame);
       s.advance(1);
     }
+    // Snoops hand over this tick's audio once every session has made both sides (see snoop.ts).
+    for (const snoop of this.#snoops.values()) snoop.carry();
   }
 
   #emitFrame(s: Session, direction: Direction, samples: Int16Array, timestamp: number, seq: number): void {
@@ -211,19 +220,24 @@ export class LocalMediaHost {
   }
 
   #record(recordings: Set<Recording>, samples: Int16Array, rate: SampleRate, active: boolean): void {
-    let full: Recording[] | undefined;
+    let over: [Recording, RecordingEndReason][] | undefined;
     for (const r of recordings) {
       r.write(samples, rate, active);
-      if (r.full) (full ??= []).push(r);
+      const reason = r.sink.failure !== undefined ? 'failed' : r.full ? 'max-duration' : r.silenceExceeded ? 'silence' : undefined;
+      if (reason) (over ??= []).push([r, reason]);
     }
-    if (full) for (const r of full) this.#endRecording(r, 'max-duration');
+    if (over) for (const [r, reason] of over) this.#endRecording(r, reason);
   }
 
-  #analyze(s: Session): void {
-    for (const analyzer of s.analyzers.values()) {
-      const events = analyzer.analyze(s.inFrame, s.rate);
+  #analyze(s: Session, direction: Direction, analyzers: Map<string, FrameAnalyzer>, frame: Int16Array): void {
+    for (const analyzer of analyzers.values()) {
+      const events = analyzer.analyze(frame, s.rate);
       if (!events) continue;
-      for (const e of events) this.#emit({ type: 'dtmf', sessionId: s.id, digit: e.digit, durationMs: e.durationMs });
+      for (const e of events) {
+        if (e.type === 'dtmf') this.#emit({ type: 'dtmf', sessionId: s.id, digit: e.digit, durationMs: e.durationMs });
+        else if (e.type === 'talk') this.#emit({ type: 'talk', sessionId: s.id, talking: e.talking, ...(e.durationMs !== undefined ? { durationMs: e.durationMs } : {}) });
+        else this.#emit({ type: 'tone', sessionId: s.id, direction, frequency: e.frequency });
+      }
     }
   }
 
@@ -363,16 +377,26 @@ export class LocalMediaHost {
       case 'record': {
         const id = str(c.recordingId, 'recordingId');
         if (this.#recordings.has(id)) throw new AriadneError('ERR_CONFLICT', `Recording '${id}' exists`);
-        if (c.sink?.type !== 'buffer') throw new TypeError(`Unknown sink type '${String((c.sink as { type?: unknown } | undefined)?.type)}'`);
-        const direction = c.direction ?? 'in';
-        if (direction !== 'in' && direction !== 'out') throw new TypeError(`Bad direction '${String(direction)}'`);
-        const target = this.#targetOf(c.target);
-        const rate = c.sink.rate ?? (target instanceof Session ? target.rate : target.mixer.rate);
-        if (!isSampleRate(rate)) throw new TypeError(`Unsupported rate ${String(rate)}`);
-        const sink = new BufferSink({ rate, ...(c.sink.maxDurationMs !== undefined ? { maxDurationMs: c.sink.maxDurationMs } : {}) });
-        const rec = new Recording(id, c.target, direction, sink);
+        // From here on the recording has an id its owner waits on: failures end it instead of `error`.
+        let rec: Recording;
+        let target: Session | BridgeMedia;
+        try {
+          const direction = c.direction ?? 'in';
+          if (direction !== 'in' && direction !== 'out') throw new TypeError(`Bad direction '${String(direction)}'`);
+          target = this.#targetOf(c.target);
+          const sink = this.#sinkOf(c.sink, target instanceof Session ? target.rate : target.mixer.rate);
+          rec = new Recording(id, c.target, direction, sink, {
+            ...(typeof c.maxSilenceMs === 'number' ? { maxSilenceMs: c.maxSilenceMs } : {}),
+            ...(typeof c.silenceThreshold === 'number' ? { silenceThreshold: c.silenceThreshold } : {}),
+          });
+        } catch (err) {
+          const message = err instanceof TypeError || err instanceof AriadneError ? err.message : describeFsError(err);
+          this.#emit({ type: 'recording-finished', recordingId: id, reason: 'failed', durationMs: 0, talkingMs: 0, silenceMs: 0, rate: 8000, message });
+          return;
+        }
         this.#recordings.set(id, rec);
-        (target instanceof Session ? target.recordings[direction] : target.recordings).add(rec);
+        (target instanceof Session ? target.recordings[rec.direction] : target.recordings).add(rec);
+        this.#emit({ type: 'recording-started', recordingId: id, rate: rec.sink.rate });
         return;
       }
       case 'record-stop':
@@ -396,15 +420,39 @@ export class LocalMediaHost {
       case 'analyze': {
         const s = this.#sessionOf(c.sessionId);
         const name = str(c.analyzer, 'analyzer');
+        const direction = c.direction ?? 'in';
+        if (direction !== 'in' && direction !== 'out') throw new TypeError(`Bad direction '${String(direction)}'`);
+        const analyzers = direction === 'in' ? s.analyzers : s.analyzersOut;
         if (!c.enabled) {
-          s.analyzers.delete(name);
+          analyzers.delete(name);
           return;
         }
-        const factory = this.#analyzers[name];
+        const factory = Object.hasOwn(this.#analyzers, name) ? this.#analyzers[name] : undefined;
         if (!factory) throw new AriadneError('ERR_NOT_FOUND', `No analyzer '${name}'`);
-        if (!s.analyzers.has(name)) s.analyzers.set(name, factory());
+        // Turning an analyzer on again restarts it with its new options (TALK_DETECT(set) twice).
+        analyzers.set(name, factory(c.options));
         return;
       }
+      case 'snoop': {
+        const id = str(c.snoopId, 'snoopId');
+        if (this.#snoops.has(id)) throw new AriadneError('ERR_CONFLICT', `Snoop '${id}' exists`);
+        const snooper = this.#sessionOf(c.sessionId);
+        const target = this.#sessionOf(c.targetId);
+        // The snooper's `in` side is fed by the snoop alone.
+        if (snooper.link) throw new AriadneError('ERR_INVALID_STATE', `Session '${snooper.id}' is a Local half`);
+        this.#snoops.set(id, new Snoop(id, snooper, target, c.spy, c.whisper));
+        return;
+      }
+      case 'unsnoop': {
+        const snoop = this.#snoops.get(str(c.snoopId, 'snoopId'));
+        if (!snoop) throw new AriadneError('ERR_NOT_FOUND', `No snoop '${String(c.snoopId)}'`);
+        snoop.close();
+        this.#snoops.delete(snoop.id);
+        return;
+      }
+      case 'echo':
+        this.#sessionOf(c.sessionId).echo = !!c.enabled;
+        return;
       case 'tick': {
         if (this.#clock) throw new AriadneError('ERR_INVALID_STATE', 'tick is only for a host with a manual clock');
         const count = c.count ?? 1;
@@ -437,8 +485,14 @@ export class LocalMediaHost {
       s.link.close();
     }
     s.setInput(undefined);
-    for (const a of s.analyzers.values()) a.reset?.();
+    for (const snoop of [...this.#snoops.values()]) {
+      if (snoop.snooper !== s && snoop.target !== s) continue;
+      snoop.close();
+      this.#snoops.delete(snoop.id);
+    }
+    for (const a of [...s.analyzers.values(), ...s.analyzersOut.values()]) a.reset?.();
     s.analyzers.clear();
+    s.analyzersOut.clear();
     this.#sessions.delete(id);
   }
 
@@ -466,16 +520,45 @@ export class LocalMediaHost {
     this.#recordings.delete(r.id);
     const t = r.target.type === 'session' ? this.#sessions.get(r.target.id)?.recordings[r.direction] : this.#bridges.get(r.target.id)?.recordings;
     t?.delete(r);
-    const sink = r.sink as BufferSink;
+    const sink = r.sink;
+    // Writing the held-back silence while ending can fail too.
+    const failure = reason !== 'discarded' ? sink.failure : undefined;
     const durationMs = sink.durationMs;
+    const talkingMs = r.talkingMs;
     this.#emit({
       type: 'recording-finished',
       recordingId: r.id,
-      reason,
+      reason: failure !== undefined ? 'failed' : reason,
       durationMs,
+      talkingMs,
+      silenceMs: Math.max(0, durationMs - talkingMs),
       rate: sink.rate,
-      ...(reason !== 'discarded' ? { samples: sink.samples() } : {}),
+      ...(reason !== 'discarded' && sink instanceof BufferSink ? { samples: sink.samples() } : {}),
+      ...(failure !== undefined ? { message: failure } : {}),
     });
+  }
+
+  /** Builds the sink a `record` command describes; `rate` is the target's, for a buffer without one. */
+  #sinkOf(spec: unknown, rate: SampleRate): AudioSink {
+    const s = spec as { type?: unknown; rate?: unknown; maxDurationMs?: unknown } | undefined;
+    const maxDurationMs = typeof s?.maxDurationMs === 'number' ? { maxDurationMs: s.maxDurationMs } : {};
+    if (s?.type === 'buffer') {
+      const r = s.rate ?? rate;
+      if (!isSampleRate(r)) throw new TypeError(`Unsupported rate ${String(r)}`);
+      return new BufferSink({ rate: r, ...maxDurationMs });
+    }
+    if (s?.type === 'file') {
+      const f = spec as { path?: unknown; format?: unknown; append?: unknown };
+      if (typeof f.path !== 'string' || typeof f.format !== 'string') throw new TypeError('A file sink needs a path and a format');
+      return FileSink.open({
+        path: f.path,
+        format: f.format,
+        append: f.append === true,
+        ...maxDurationMs,
+        ...(s.rate !== undefined ? { rate: s.rate as SampleRate } : {}),
+      });
+    }
+    throw new TypeError(`Unknown sink type '${String(s?.type)}'`);
   }
 
   /** The clock runs while there is something to tick. */

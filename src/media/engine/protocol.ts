@@ -27,6 +27,8 @@ import type { ToneSegment } from './source.ts';
 
 export type Direction = 'in' | 'out';
 export type MuteDirection = Direction | 'both';
+/** What a snoop hears of its target (`spy`) or whispers into it (`whisper`); ARI's snoop directions. */
+export type SnoopDirection = MuteDirection | 'none';
 
 /** Where a playback or a recording happens. */
 export type MediaTarget = { readonly type: 'session'; readonly id: string } | { readonly type: 'bridge'; readonly id: string };
@@ -56,8 +58,25 @@ export type SourceSpec =
   | { readonly type: 'buffer'; readonly samples: Int16Array; readonly rate: SampleRate; readonly loop?: boolean; readonly offsetMs?: number }
   | { readonly type: 'silence'; readonly durationMs?: number; readonly rate?: SampleRate };
 
-/** A sink, described as data. Only the in-memory one for now; files come with recordings. */
-export type SinkSpec = { readonly type: 'buffer'; readonly rate?: SampleRate; readonly maxDurationMs?: number };
+/**
+ * A sink, described as data: in memory (tests), or a file (`file-sink.ts`). A file's `format` is a format
+ * name or extension of `formats.ts` (`wav`, `wav16`, `ulaw`, `alaw`, `sln`, `sln16`); its rate is the
+ * format's (`rate`, when given, must agree). `path` is the whole file name, extension included; its
+ * directory must exist. With `append` an existing file of the same format is continued.
+ */
+export type SinkSpec =
+  | { readonly type: 'buffer'; readonly rate?: SampleRate; readonly maxDurationMs?: number }
+  | {
+      readonly type: 'file';
+      readonly path: string;
+      readonly format: string;
+      readonly rate?: SampleRate;
+      readonly append?: boolean;
+      readonly maxDurationMs?: number;
+    };
+
+/** Settings of an analyzer (`analyze` command), by name; each analyzer documents its own. */
+export type AnalyzerOptions = Readonly<Record<string, number>>;
 
 export type PlaybackOperation = 'pause' | 'unpause' | 'restart' | 'reverse' | 'forward';
 export type RecordingOperation = 'pause' | 'unpause' | 'mute' | 'unmute';
@@ -105,13 +124,54 @@ export type MediaCommand =
   /** Stops a playback, playing or queued (`playback-finished` with `stopped`). */
   | { readonly type: 'stop'; readonly playbackId: string }
   | { readonly type: 'playback-control'; readonly playbackId: string; readonly operation: PlaybackOperation; readonly skipMs?: number }
-  /** Records a session direction (`in` unless given) or a bridge's mix. */
-  | { readonly type: 'record'; readonly recordingId: string; readonly target: MediaTarget; readonly direction?: Direction; readonly sink: SinkSpec }
+  /**
+   * Records a session direction (`in` unless given) or a bridge's mix: `recording-started`, later one
+   * `recording-finished`. Once the id is accepted, every failure (unknown target, a file that cannot be
+   * opened or written) is a `recording-finished` with reason `failed` and a message, not an `error`.
+   * `maxSilenceMs`: end (reason `silence`) after that much continuous silence — a frame whose mean absolute
+   * sample value is below `silenceThreshold` (default 256) — keeping only the first 200 ms of it.
+   */
+  | {
+      readonly type: 'record';
+      readonly recordingId: string;
+      readonly target: MediaTarget;
+      readonly direction?: Direction;
+      readonly sink: SinkSpec;
+      readonly maxSilenceMs?: number;
+      readonly silenceThreshold?: number;
+    }
   /** Ends a recording; with `discard` its audio is dropped. */
   | { readonly type: 'record-stop'; readonly recordingId: string; readonly discard?: boolean }
   | { readonly type: 'record-control'; readonly recordingId: string; readonly operation: RecordingOperation }
-  /** Turns an analyzer the host was built with (`dtmf`, ...) on or off for a session's `in` side. */
-  | { readonly type: 'analyze'; readonly sessionId: string; readonly analyzer: string; readonly enabled: boolean }
+  /**
+   * Turns an analyzer the host was built with (`dtmf`, `talk`, `tone`) on or off for one side of a session (`in`
+   * unless given); turning it on again replaces it, with the new `options` (thresholds, frequency...).
+   */
+  | {
+      readonly type: 'analyze';
+      readonly sessionId: string;
+      readonly analyzer: string;
+      readonly enabled: boolean;
+      readonly direction?: Direction;
+      readonly options?: AnalyzerOptions;
+    }
+  /**
+   * Makes `sessionId` (a snoop channel's session) a snoop on `targetId`: what the snoop says (`in`) is what the
+   * target says, hears, or both mixed (`spy`), and what the snoop hears (`out`: its playbacks) is mixed into
+   * the target's `in`, `out` or both (`whisper`). One tick of delay each way. Ends with `unsnoop` or when
+   * either session is detached.
+   */
+  | {
+      readonly type: 'snoop';
+      readonly snoopId: string;
+      readonly sessionId: string;
+      readonly targetId: string;
+      readonly spy: SnoopDirection;
+      readonly whisper: SnoopDirection;
+    }
+  | { readonly type: 'unsnoop'; readonly snoopId: string }
+  /** Echo (Asterisk's Echo()): while on, what the channel says is what it hears, unless a playback plays. */
+  | { readonly type: 'echo'; readonly sessionId: string; readonly enabled: boolean }
   /** Runs `count` ticks now: only for a host with a manual clock (tests, benches). */
   | { readonly type: 'tick'; readonly count?: number }
   /** Answered by `pong` once everything sent before has been applied. */
@@ -120,7 +180,8 @@ export type MediaCommand =
   | { readonly type: 'close' };
 
 export type PlaybackEndReason = 'done' | 'stopped' | 'failed' | 'detached';
-export type RecordingEndReason = 'stopped' | 'discarded' | 'max-duration' | 'detached';
+/** `silence`: `maxSilenceMs` of silence; `failed`: the target or the file failed (see `message`). */
+export type RecordingEndReason = 'stopped' | 'discarded' | 'max-duration' | 'silence' | 'failed' | 'detached';
 
 export interface HostStats {
   readonly sessions: number;
@@ -150,14 +211,26 @@ export type MediaNotification =
   | { readonly type: 'playback-finished'; readonly playbackId: string; readonly reason: PlaybackEndReason; readonly message?: string }
   /** An analyzer heard a digit on the session's `in` side. */
   | { readonly type: 'dtmf'; readonly sessionId: string; readonly digit: string; readonly durationMs: number }
+  /** The `talk` analyzer: talking started, or stopped after `durationMs` of talk (without the closing silence). */
+  | { readonly type: 'talk'; readonly sessionId: string; readonly talking: boolean; readonly durationMs?: number }
+  /** The `tone` analyzer heard its frequency long enough on one side of the session. */
+  | { readonly type: 'tone'; readonly sessionId: string; readonly direction: Direction; readonly frequency: number }
+  /** A recording's sink is open and takes audio from the next tick. */
+  | { readonly type: 'recording-started'; readonly recordingId: string; readonly rate: SampleRate }
   | {
       readonly type: 'recording-finished';
       readonly recordingId: string;
       readonly reason: RecordingEndReason;
+      /** Audio this recording put in its sink (an appended file's earlier audio not included). */
       readonly durationMs: number;
+      /** Of `durationMs`: frames at or above the silence threshold, and the rest. */
+      readonly talkingMs: number;
+      readonly silenceMs: number;
       readonly rate: SampleRate;
       /** What a buffer sink collected (absent when discarded). */
       readonly samples?: Int16Array;
+      /** Why it failed (reason `failed`). */
+      readonly message?: string;
     }
   | { readonly type: 'pong'; readonly requestId: number; readonly stats: HostStats }
   /** A command could not be applied. */

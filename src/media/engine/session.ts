@@ -1,9 +1,10 @@
 /**
  * The media of one channel. Each tick a session first gathers its `in` side — what the channel says: the next
- * frame its driver wrote, else its simulated talker (`input`), else what its Local peer heard last tick, else
- * nothing — and then, after the bridges have mixed, produces its `out` side — what the channel hears: its
- * playbacks while any plays, else its bridge's mix for it, else nothing. Mute replaces a direction with silence.
- * Delivering the frames (taps, recordings, analyzers, the Local peer) is the host's job.
+ * frame its driver wrote, else its simulated talker (`input`), else what its Local peer (or, for a snoop channel,
+ * its snoop) gave it last tick, else nothing — and then, after the bridges have mixed, produces its `out` side —
+ * what the channel hears: its playbacks while any plays, else its own `in` in echo mode, else its bridge's mix for
+ * it, else nothing. Mute replaces a direction with silence; snoops on the session then copy each side and mix
+ * their whispers in. Delivering the frames (taps, recordings, analyzers, the Local peer) is the host's job.
  */
 
 import type { AudioFrame, SampleRate } from './frame.ts';
@@ -13,15 +14,19 @@ import type { MixerParticipant } from './mixer.ts';
 import { PlaybackSet } from './playback.ts';
 import type { Recording } from './recording.ts';
 import { LinearResampler } from './resample.ts';
+import type { Snoop } from './snoop.ts';
 import type { AudioSource } from './source.ts';
 
-/** Looks at a session's `in` frames (DTMF, talk, tone detection); what it finds becomes notifications. */
+/** Looks at one side of a session's frames (DTMF, talk, tone detection); what it finds becomes notifications. */
 export interface FrameAnalyzer {
   analyze(samples: Int16Array, rate: SampleRate): readonly AnalyzerEvent[] | undefined;
   reset?(): void;
 }
 
-export type AnalyzerEvent = { readonly type: 'dtmf'; readonly digit: string; readonly durationMs: number };
+export type AnalyzerEvent =
+  | { readonly type: 'dtmf'; readonly digit: string; readonly durationMs: number }
+  | { readonly type: 'talk'; readonly talking: boolean; readonly durationMs?: number }
+  | { readonly type: 'tone'; readonly frequency: number };
 
 /** Driver frames waiting for their tick; more are dropped oldest first (100 ms at most). */
 const MAX_QUEUED_FRAMES = 5;
@@ -61,6 +66,12 @@ export class Session {
 
   readonly recordings = { in: new Set<Recording>(), out: new Set<Recording>() };
   readonly analyzers = new Map<string, FrameAnalyzer>();
+  /** Analyzers of the `out` side (TONE_DETECT on what the channel hears). */
+  readonly analyzersOut = new Map<string, FrameAnalyzer>();
+  /** Snoops whose target this session is: they copy its sides and whisper into them (see snoop.ts). */
+  readonly snoops = new Set<Snoop>();
+  /** Echo(): the channel hears what it says. */
+  echo = false;
   droppedFrames = 0;
 
   constructor(id: string, rate: SampleRate) {
@@ -113,6 +124,7 @@ export class Session {
       this.inFrame.fill(0);
       active = false;
     } else if (!active && this.inActive) this.inFrame.fill(0);
+    if (this.snoops.size) active = this.#snoop('in', this.inFrame, active);
     this.inActive = active;
     if (this.participant) this.participant.input = active ? this.inFrame : null;
   }
@@ -120,13 +132,25 @@ export class Session {
   /** Phase 3 of a tick (after the mixers): what the channel hears. */
   produceOut(): void {
     let active = this.playbacks.size > 0 && this.playbacks.read(this.outFrame, this.rate);
+    if (!active && this.echo && this.inActive) {
+      this.outFrame.set(this.inFrame);
+      active = true;
+    }
     if (!active && this.participant?.outputActive) {
       this.outFrame.set(this.participant.output);
       active = true;
     }
     if (active && this.muteOut) active = false;
     if (!active) this.outFrame.fill(0);
+    if (this.snoops.size) active = this.#snoop('out', this.outFrame, active);
     this.outActive = active;
+  }
+
+  /** Snoops see a side as the channel made it (after mute), then their whispers are mixed in. */
+  #snoop(direction: 'in' | 'out', frame: Int16Array, active: boolean): boolean {
+    for (const s of this.snoops) s.spied(direction, frame, active);
+    for (const s of this.snoops) if (s.whisperInto(direction, frame)) active = true;
+    return active;
   }
 
   /** Advances the stream counters after a tick (and over skipped ticks). */

@@ -1,5 +1,5 @@
 /**
- * Audio sinks: where frames go to be kept — recordings (a file sink will write WAV as it goes) and tests. The
+ * Audio sinks: where frames go to be kept — recordings (`file-sink.ts` writes files as it goes) and tests. The
  * engine pushes one frame per tick into every sink attached to a session direction or a bridge.
  */
 
@@ -12,6 +12,10 @@ export interface AudioSink {
   write(samples: Int16Array): void;
   /** True once the sink wants no more (its maximum duration was reached). */
   readonly full: boolean;
+  /** Milliseconds of audio the sink has taken. */
+  readonly durationMs: number;
+  /** Set once the sink failed (a disk error): it takes nothing more and the recording ends `failed`. */
+  readonly failure?: string | undefined;
   /** Ends the sink; called once. */
   close?(): void;
 }
