@@ -152,13 +152,14 @@ export async function startAriadne(opts: StartOptions = {}): Promise<Ariadne> {
   const commands = new CommandRegistry();
   const state = wireDeviceStatesAndMailboxes({ astdbPath: astdbFile(dirs.astdbdir), logger, commands, modules });
 
-  const { core, engine, functions, stasis, broadcast, hintStates, media, channelMedia, channelAudio, snoops, playbacks, recordings, moh, mohClasses, reloadMoh, indications, reloadDialplan, close: closeTelephony } = buildTelephony({
+  const { core, engine, functions, stasis, broadcast, hintStates, media, channelMedia, channelAudio, snoops, playbacks, recordings, moh, mohClasses, reloadMoh, indications, reloadIndications, reloadDialplan, close: closeTelephony } = buildTelephony({
     directories: dirs,
     logger,
     report,
     state,
     apps,
     ariConfig,
+    defaultLanguage: asterisk.options.defaultlanguage,
   });
   const globals = core.globals;
 
@@ -313,6 +314,8 @@ export async function startAriadne(opts: StartOptions = {}): Promise<Ariadne> {
   modules.register({ name: 'app_record.so', description: 'Trivial Record Application', supportLevel: 'core', running: true });
   modules.register({ name: 'app_dial.so', description: 'Dialing Application', supportLevel: 'core', running: true });
   modules.register({ name: 'res_musiconhold.so', description: 'Music On Hold Resource', supportLevel: 'core', running: true, reload: reloadMoh });
+  // Asterisk's built-in `indications` module (indications.conf); `module reload indications` finds it here.
+  modules.register({ name: 'indications.so', description: 'Indication Tone Handling', supportLevel: 'core', running: true, reload: reloadIndications });
   modules.register({ name: 'res_http_websocket.so', description: 'HTTP WebSocket Support', supportLevel: 'core', running: true });
 
   let resolveStopped!: () => void;

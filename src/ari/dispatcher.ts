@@ -10,7 +10,7 @@
  */
 
 import type { AriConfig, AriUser } from '../config/types.ts';
-import type { HeaderPair, HttpRequest, HttpResponse } from '../http/types.ts';
+import { FileBody, type HeaderPair, type HttpRequest, type HttpResponse } from '../http/types.ts';
 import { Authenticator } from '../http/auth/authenticate.ts';
 import { corsHeaders, preflightHeaders } from '../http/cors.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -37,7 +37,7 @@ export interface AriContext {
 
 export interface AriResult {
   readonly status: number;
-  /** JSON, or a Buffer sent as it is. */
+  /** JSON, a Buffer sent as it is, or a file streamed from disk (`FileBody`, HTTP only). */
   readonly body?: unknown;
   /** Extra response headers (`Location` of a created playback; `Content-Type` of a Buffer body). */
   readonly headers?: readonly HeaderPair[];
@@ -162,6 +162,7 @@ export class AriDispatcher {
       },
       auth.user,
       cors,
+      true,
     );
   }
 
@@ -181,7 +182,8 @@ export class AriDispatcher {
 
   /**
    * Runs an authenticated request through read-only checks, routing, parameters and the handler.
-   * REST-over-WebSocket requests enter here with the socket's user.
+   * REST-over-WebSocket requests enter here with the socket's user. Only HTTP can stream a file body
+   * (`fileBodies`); elsewhere an operation answering a file gets 406, as Asterisk answers over its WebSocket.
    */
   async invoke(
     r: {
@@ -194,6 +196,7 @@ export class AriDispatcher {
     },
     user: AriUser,
     cors: readonly HeaderPair[] = [],
+    fileBodies = false,
   ): Promise<HttpResponse> {
     const { method } = r;
     if (user.readOnly && method !== 'GET' && method !== 'OPTIONS') return this.#error(403, 'Write access denied', cors);
@@ -251,6 +254,10 @@ export class AriDispatcher {
     if (result.body === undefined) return { status: result.status, headers: [...cors, ...extra] };
     // Bytes (a recording's file) go as they are, with the content type the handler put in its headers.
     if (Buffer.isBuffer(result.body)) return { status: result.status, headers: [...cors, ...extra], body: result.body };
+    if (result.body instanceof FileBody) {
+      if (!fileBodies) return this.#error(406, 'Not Acceptable. Use HTTP GET', cors);
+      return { status: result.status, headers: [...cors, ...extra], body: result.body };
+    }
     return { status: result.status, headers: [...cors, ...extra, JSON_TYPE], body: this.json(result.body) };
   }
 

@@ -19,7 +19,7 @@ import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { HttpConfig } from '../config/types.ts';
 import type { Logger } from '../shared/logger.ts';
-import type { HeaderPair, HttpRequest, HttpResponse, UriHandler } from './types.ts';
+import { FileBody, type HeaderPair, type HttpRequest, type HttpResponse, type UriHandler } from './types.ts';
 import { htmlErrorPage, reasonPhrase } from './html.ts';
 
 /** Largest request body accepted; larger bodies get 413. ARI bodies are small JSON objects. */
@@ -269,13 +269,56 @@ export class HttpServer {
     reply.hijack();
     const res = reply.raw;
     const body = response.body ?? '';
+    if (body instanceof FileBody) {
+      this.#writeFile(reply, response, body);
+      return;
+    }
+    res.writeHead(response.status, reasonPhraseFor(response.status), this.#headerList(response, Buffer.byteLength(body)));
+    res.end(req_is_head(reply) ? undefined : body);
+  }
+
+  #headerList(response: HttpResponse, length: number): string[] {
     const headers: string[] = [];
     for (const [k, v] of this.#serverHeaders()) headers.push(k, v);
     headers.push('Cache-Control', 'no-cache, no-store');
     for (const [k, v] of response.headers) headers.push(k, v);
-    headers.push('Content-Length', String(Buffer.byteLength(body)));
-    res.writeHead(response.status, reasonPhraseFor(response.status), headers);
-    res.end(req_is_head(reply) ? undefined : body);
+    headers.push('Content-Length', String(length));
+    return headers;
+  }
+
+  /**
+   * Streams a file body: the file is opened before anything is written, so a file that vanished since the
+   * handler looked at it still gets a proper error answer; after the head, a read error can only cut the
+   * connection (the client sees fewer bytes than Content-Length).
+   */
+  #writeFile(reply: FastifyReply, response: HttpResponse, body: FileBody): void {
+    const res = reply.raw;
+    fs.open(body.path, 'r', (err, fd) => {
+      if (err) {
+        this.#logger.error(`cannot open ${body.path} for [url:${reply.request.raw.url ?? ''}]: ${err.message}`);
+        const failure = '{"message":"Internal server error"}';
+        res.writeHead(500, reasonPhraseFor(500), this.#headerList({ status: 500, headers: [['Content-type', 'application/json']] }, failure.length));
+        res.end(failure);
+        return;
+      }
+      res.writeHead(response.status, reasonPhraseFor(response.status), this.#headerList(response, body.size));
+      if (req_is_head(reply) || body.size === 0) {
+        fs.close(fd, () => undefined);
+        res.end();
+        return;
+      }
+      const stream = fs.createReadStream('', { fd, start: 0, end: body.size - 1 });
+      // A file that shrank meanwhile ends early: cut the connection rather than leave a short body on a
+      // keep-alive connection.
+      let sent = 0;
+      stream.on('data', (chunk) => (sent += chunk.length));
+      stream.on('error', () => res.destroy());
+      stream.on('end', () => {
+        if (sent < body.size) res.destroy();
+      });
+      res.on('close', () => stream.destroy());
+      stream.pipe(res);
+    });
   }
 
   /** Re-reads http.conf values that can change without rebinding (limits, timeouts, names, redirects). */
@@ -329,7 +372,8 @@ export function writeRawResponse(socket: Duplex, response: HttpResponse, extra: 
     socket.destroy();
     return;
   }
-  const body = response.body ?? '';
+  // Raw answers are error pages; a file body has no place here and goes out empty.
+  const body = response.body instanceof FileBody ? '' : (response.body ?? '');
   let head = `HTTP/1.1 ${response.status} ${reasonPhraseFor(response.status)}\r\n`;
   for (const [k, v] of extra) head += `${k}: ${v}\r\n`;
   head += `Date: ${new Date().toUTCString()}\r\nConnection: close\r\nCache-Control: no-cache, no-store\r\n`;

@@ -28,7 +28,21 @@ export interface HttpRequest {
 export interface HttpResponse {
   readonly status: number;
   readonly headers: readonly HeaderPair[];
-  readonly body?: string | Buffer;
+  /** Text, bytes, or a file streamed from disk (a recording of any size never sits in memory). */
+  readonly body?: string | Buffer | FileBody;
+}
+
+/**
+ * A response body read from a file while it is sent: its first `size` bytes (measured when the answer was
+ * made, so a file still growing is sent as it was then and `Content-Length` stays true).
+ */
+export class FileBody {
+  readonly path: string;
+  readonly size: number;
+  constructor(path: string, size: number) {
+    this.path = path;
+    this.size = size;
+  }
 }
 
 /** A handler mounted on a first path segment (`ari` for `/ari/...`), like Asterisk's `ast_http_uri`. */

@@ -32,6 +32,21 @@ async function withMoh(
     ensureBridge: (id) => id === 'br',
     random: () => random.shift() ?? 0,
   });
+  // Wakes whoever waits for the service to queue its next file (see `nextPlay`).
+  const send = port.send.bind(port);
+  const playWaiters: (() => void)[] = [];
+  port.send = (command) => {
+    send(command);
+    if (command.type === 'play') for (const wake of playWaiters.splice(0)) wake();
+  };
+  nextPlay = () =>
+    new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, 5000); // bounded: the assertions then say what was missing
+      playWaiters.push(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
   port.send({ type: 'attach', sessionId: 's', rate: 8000 });
   port.send({ type: 'tap', sessionId: 's', direction: 'out', enabled: true });
   const heard: number[] = [];
@@ -40,12 +55,12 @@ async function withMoh(
   });
   /**
    * Runs ticks one at a time, letting notifications (and the service's reactions) through. A real tick lasts
-   * 20 ms and a file minutes, so the next file is read long before it is needed; here a tick waits (bounded) for
-   * a file that is still being read.
+   * 20 ms and a file minutes, so the next file is read long before it is needed; here a tick waits for the
+   * service to queue a file that is still being read (however slow the machine).
    */
   const ticks = async (n: number): Promise<void> => {
     for (let i = 0; i < n; i++) {
-      for (let k = 0; k < 100 && moh.playing('s') && port.host.stats().playbacks === 0; k++) await new Promise((r) => setTimeout(r, 2));
+      if (moh.playing('s') && port.host.stats().playbacks === 0) await nextPlay();
       port.send({ type: 'tick' });
       for (let j = 0; j < 5; j++) await new Promise((r) => setImmediate(r));
     }
@@ -59,10 +74,12 @@ async function withMoh(
   }
 }
 
-/** Waits (bounded) until a file has been read and queued in the host. */
+/** Resolves when the service next sends a `play` (bounded), for the test running now. */
+let nextPlay: () => Promise<void> = () => Promise.resolve();
+/** Waits until a file has been read and queued in the host. */
 let current: LocalMediaPort | undefined;
 async function settle(): Promise<void> {
-  for (let i = 0; i < 200 && (current?.host.stats().playbacks ?? 0) === 0; i++) await new Promise((r) => setTimeout(r, 5));
+  if ((current?.host.stats().playbacks ?? 0) === 0) await nextPlay();
 }
 
 test('files play one after another in a loop, then stop', async () => {
@@ -138,17 +155,50 @@ test('silence and music replace each other (one generator per channel); a bridge
   });
 });
 
-test('entertainment: the first file of the class, looping', async () => {
+test('entertainment: the whole class in order, looping, shared between bridges', async () => {
   await withMoh(undefined, async ({ moh }) => {
     const spec = await moh.entertainment();
     assert.equal(spec?.type, 'buffer');
     if (spec?.type !== 'buffer') return;
     assert.equal(spec.loop, true);
-    assert.equal(spec.samples.length, 480);
-    assert.equal(spec.samples[0], 1000);
+    assert.equal(spec.rate, 8000);
+    assert.equal(spec.samples.length, 3 * 480);
+    assert.deepEqual([spec.samples[0], spec.samples[480], spec.samples[960], spec.samples[1439]], [1000, 2000, 3000, 3000]);
     assert.ok(spec.samples.buffer instanceof SharedArrayBuffer);
-    // Cached: the same samples come back.
+    // Joined once: the same samples come back.
     const again = await moh.entertainment();
     assert.equal(again?.type === 'buffer' && again.samples, spec.samples);
+  });
+});
+
+test('entertainment: randstart starts at a random file; random plays a shuffled order', async () => {
+  await withMoh('randstart', async ({ moh, random }) => {
+    random.push(0.5); // b first
+    const spec = await moh.entertainment();
+    assert.ok(spec?.type === 'buffer');
+    assert.deepEqual([spec.samples[0], spec.samples[480], spec.samples[960]], [2000, 3000, 1000]);
+  });
+  await withMoh('random', async ({ moh, random }) => {
+    random.push(0.9, 0); // Fisher-Yates: swap c with c, then b with a → b, a, c
+    const spec = await moh.entertainment();
+    assert.ok(spec?.type === 'buffer');
+    assert.deepEqual([spec.samples[0], spec.samples[480], spec.samples[960]], [2000, 1000, 3000]);
+  });
+});
+
+test('a holding-bridge participant hears the class file after file, and the announcer instead of it', async () => {
+  await withMoh(undefined, async ({ moh, port, heard, ticks }) => {
+    const source = await moh.entertainment();
+    assert.ok(source);
+    port.send({ type: 'bridge-create', bridgeId: 'hb', kind: 'holding', entertainment: source });
+    port.send({ type: 'bridge-join', bridgeId: 'hb', sessionId: 's', role: 'participant' });
+    await ticks(10);
+    assert.deepEqual(heard.slice(0, 10), [1000, 1000, 1000, 2000, 2000, 2000, 3000, 3000, 3000, 1000]);
+    // An announcer that says something replaces the music.
+    port.send({ type: 'attach', sessionId: 'ann', rate: 8000, input: { type: 'silence' } });
+    port.send({ type: 'bridge-join', bridgeId: 'hb', sessionId: 'ann', role: 'announcer' });
+    heard.length = 0;
+    await ticks(2);
+    assert.deepEqual(heard, [0, 0]);
   });
 });

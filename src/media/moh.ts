@@ -22,6 +22,7 @@ import type { Bus } from '../core/bus.ts';
 import { formatForPath } from './formats.ts';
 import type { MediaPort } from './engine/port.ts';
 import type { SampleRate } from './engine/frame.ts';
+import { resample } from './codecs/resample.ts';
 import type { MediaTarget, SourceSpec } from './engine/protocol.ts';
 
 export interface MohServiceOptions {
@@ -75,6 +76,8 @@ export class MohService {
   readonly #silence = new Map<string, string>();
   readonly #cache = new Map<string, Decoded>();
   #cached = 0;
+  /** The last class joined for holding bridges (plain order only), so bridges share one buffer. */
+  #joined: { readonly key: string; readonly samples: Int16Array; readonly rate: SampleRate } | undefined;
   #seq = 0;
   readonly #off: () => void;
   readonly #offBus: () => void;
@@ -166,20 +169,48 @@ export class MohService {
   }
 
   /**
-   * What a holding bridge's participants hear while nobody announces: the class's first file (in its order; a
-   * random one for `sort = random`) in a loop; null when the class has nothing to play. (One file: each participant gets its own copy of the
-   * source from the start, and the engine's sources play one buffer.)
+   * What a holding bridge's participants hear while nobody announces: the class's files one after another (in
+   * the order a channel would hear them: `randstart` starts at a random file, `random` draws a shuffled order
+   * once), as one looping buffer; null when the class has nothing to play. One buffer because each participant
+   * gets its own copy of the source, from the start, inside the mixer — which is what keeps the music away
+   * while an announcer or a bridge playback is heard. The files that decode are joined (at the first one's
+   * rate) up to the decode cache's size, so a huge class costs bounded memory; a class in its plain order is
+   * joined once and shared by every holding bridge.
    */
   async entertainment(className?: string): Promise<SourceSpec | null> {
     const cls = this.findClass(className);
     if (!cls) return null;
     const files = this.#order(cls);
-    if (cls.sort === 'random' && files.length > 1) files.unshift(...files.splice(Math.floor(this.#random() * files.length), 1));
-    for (const file of files) {
-      const decoded = await this.#decode(file);
-      if (decoded) return { type: 'buffer', samples: decoded.samples, rate: decoded.rate, loop: true };
+    if (cls.sort === 'random') {
+      for (let i = files.length - 1; i > 0; i--) {
+        const j = Math.floor(this.#random() * (i + 1));
+        [files[i], files[j]] = [files[j]!, files[i]!];
+      }
     }
-    return null;
+    const shareable = cls.sort !== 'random' && cls.sort !== 'randstart';
+    const cacheKey = `${cls.name}\0${files.map((f) => f.name).join('\0')}`;
+    if (shareable && this.#joined?.key === cacheKey) return { type: 'buffer', samples: this.#joined.samples, rate: this.#joined.rate, loop: true };
+    const parts: Int16Array[] = [];
+    let rate: SampleRate | undefined;
+    let total = 0;
+    for (const file of files) {
+      if (total * 2 >= this.#cacheBytes) break;
+      const decoded = await this.#decode(file);
+      if (!decoded) continue;
+      rate ??= decoded.rate;
+      const samples = decoded.rate === rate ? decoded.samples : resample(decoded.samples, decoded.rate, rate);
+      parts.push(samples);
+      total += samples.length;
+    }
+    if (rate === undefined || total === 0) return null;
+    const joined = new Int16Array(new SharedArrayBuffer(total * 2));
+    let at = 0;
+    for (const part of parts) {
+      joined.set(part, at);
+      at += part.length;
+    }
+    if (shareable) this.#joined = { key: cacheKey, samples: joined, rate };
+    return { type: 'buffer', samples: joined, rate, loop: true };
   }
 
   close(): void {

@@ -28,7 +28,7 @@ export type PlaybackTarget = { readonly type: 'channel'; readonly id: string } |
 
 export interface PlayOptions {
   readonly playbackId?: string;
-  /** The language to play sounds in (the channel's, for a channel; `en` for a bridge). */
+  /** The language to play sounds in (the channel's, for a channel; `defaultLanguage` for a bridge). */
   readonly lang: string;
   readonly offsetms?: number;
   readonly skipms?: number;
@@ -64,6 +64,8 @@ interface Record_ {
 }
 
 export class PlaybackService {
+  /** asterisk.conf's `defaultlanguage`: what a bridge, which has no language of its own, plays sounds in. */
+  readonly defaultLanguage: string;
   readonly #port: MediaPort;
   readonly #soundsDir: string;
   readonly #publish: PlaybackPublisher;
@@ -85,7 +87,10 @@ export class PlaybackService {
     ensureBridge?: (bridgeId: string) => void;
     /** Recordings dir, tone zones, cache dir for the URIs that need them (media-uri.ts). */
     environment?: () => MediaEnvironment;
+    /** asterisk.conf's `defaultlanguage` (`en` when not given). */
+    defaultLanguage?: string;
   }) {
+    this.defaultLanguage = options.defaultLanguage || 'en';
     this.#ensureSession = options.ensureSession ?? (() => undefined);
     this.#ensureBridge = options.ensureBridge ?? (() => undefined);
     this.#environment = options.environment ?? (() => ({}));

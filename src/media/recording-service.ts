@@ -117,6 +117,8 @@ export interface RecordingServiceOptions {
   readonly publish: RecordingPublisher;
   readonly ensureSession?: (channelId: string) => void;
   readonly ensureBridge?: (bridgeId: string) => void;
+  /** asterisk.conf's `defaultlanguage`: the beep played into a bridge is looked up in it (`en` when not given). */
+  readonly defaultLanguage?: string;
 }
 
 export class RecordingService {
@@ -124,6 +126,7 @@ export class RecordingService {
   readonly #port: MediaPort;
   readonly #core: Core;
   readonly #soundsDir: string;
+  readonly #defaultLanguage: string;
   readonly #publish: RecordingPublisher;
   readonly #ensureSession: (channelId: string) => void;
   readonly #ensureBridge: (bridgeId: string) => void;
@@ -139,6 +142,7 @@ export class RecordingService {
     this.#core = options.core;
     this.recordingDir = path.resolve(options.recordingDir);
     this.#soundsDir = options.soundsDir;
+    this.#defaultLanguage = options.defaultLanguage || 'en';
     this.#publish = options.publish;
     this.#ensureSession = options.ensureSession ?? (() => undefined);
     this.#ensureBridge = options.ensureBridge ?? (() => undefined);
@@ -327,7 +331,7 @@ export class RecordingService {
 
   /** Plays the beep to the target and resolves once it has been heard (or could not be played). */
   async #beep(job: Job, target: MediaTarget): Promise<void> {
-    const language = target.type === 'session' ? (this.#core.channels.get(target.id)?.language ?? 'en') : 'en';
+    const language = target.type === 'session' ? (this.#core.channels.get(target.id)?.language ?? this.#defaultLanguage) : this.#defaultLanguage;
     let source: SourceSpec = BEEP_FALLBACK;
     try {
       const samples = await readSound(this.#soundsDir, 'beep', language);

@@ -12,21 +12,15 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { openEvents, startTestServer, type EventClient, type TestServer } from '../helpers/ariadne.ts';
-import { REFERENCE_DIR } from '../helpers/sequences.ts';
-import { goertzelAmplitude } from '../../src/media/dsp/goertzel.ts';
+import { DEBIAN_MOH, MediaApp, level as amp, sleep, type Json } from '../helpers/media-app.ts';
 import { rms } from '../../src/media/engine/test-audio.ts';
 import { formatForPath } from '../../src/media/formats.ts';
-import type { MediaNotification } from '../../src/media/engine/protocol.ts';
 
-const DEBIAN_EN = '/usr/share/asterisk/sounds/en';
-const DEBIAN_MOH = '/usr/share/asterisk/moh';
 const APP = 'bm-test';
 
-type Json = Record<string, unknown>;
-
-let srv: TestServer;
-let ev: EventClient;
+let fx: MediaApp;
+let ev: MediaApp['ev'];
+let srv: MediaApp['srv'];
 
 const DIALPLAN = `
 [bm]
@@ -42,28 +36,15 @@ exten => moh,1,Answer()
 `;
 
 before(async () => {
-  const extensions = fs.readFileSync(path.join(REFERENCE_DIR, 'config', 'extensions.conf'), 'utf8') + DIALPLAN;
-  srv = await startTestServer({ files: { 'extensions.conf': extensions } });
-  const data = path.join(srv.dir, 'data');
-  fs.mkdirSync(path.join(data, 'sounds'), { recursive: true });
-  fs.symlinkSync(DEBIAN_EN, path.join(data, 'sounds', 'en'));
-  fs.symlinkSync(DEBIAN_MOH, path.join(data, 'moh'));
-  // No musiconhold.conf: the built-in `default` class (directory moh) finds the files once rescanned.
-  await srv.ariadne.commands.execute('moh reload', () => undefined);
-  ev = await openEvents(srv.base, `api_key=asterisk:asterisk&app=${APP}`);
+  // No musiconhold.conf: the built-in `default` class (directory moh) plays Debian's opsound files.
+  fx = await MediaApp.start(APP, { extraDialplan: DIALPLAN, moh: true });
+  ev = fx.ev;
+  srv = fx.srv;
 });
-after(async () => {
-  await ev.close();
-  await srv.stop();
-});
+after(() => fx.stop());
 
-async function call(method: string, pathAndQuery: string): Promise<{ status: number; body: Json; headers: Headers }> {
-  const res = await srv.ari(method, pathAndQuery);
-  const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as Json) : {}, headers: res.headers };
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const call = (method: string, pathAndQuery: string) => fx.call(method, pathAndQuery);
+const pair = () => fx.pair('bm-chan');
 
 /** Waits for an event that arrives after `mark` (an index into the socket's messages). */
 async function nextAfter(mark: number, pred: (m: Json) => boolean, timeoutMs = 3000): Promise<Json> {
@@ -88,18 +69,6 @@ async function waitFor<T>(what: string, fn: () => T | undefined, timeoutMs = 300
 }
 
 let seq = 0;
-/** A Local pair with both halves in the application. */
-async function pair(): Promise<{ one: string; two: string }> {
-  const one = `bm-chan-${++seq}`;
-  const two = `${one};2`;
-  const mark = ev.messages.length;
-  const r = await call('POST', `/channels/${one}?endpoint=Local/stasis-${APP}@internal&app=${APP}`);
-  assert.equal(r.status, 200);
-  await nextAfter(mark, (m) => m.type === 'StasisStart' && (m.channel as Json).id === one);
-  await nextAfter(mark, (m) => m.type === 'StasisStart' && (m.channel as Json).id === two);
-  return { one, two };
-}
-
 let bseq = 0;
 async function bridge(type: string, members: readonly string[], role?: string): Promise<string> {
   const id = `bm-bridge-${++bseq}`;
@@ -128,33 +97,18 @@ async function tone(channelId: string, freq: number): Promise<string> {
  * and bridge delay are skipped.
  */
 async function hear(sessionIds: readonly string[], ms = 400): Promise<Map<string, Int16Array>> {
-  const port = srv.ariadne.media;
-  for (const id of sessionIds) assert.ok(srv.ariadne.channelMedia.ensure(id), `no session for ${id}`);
-  const frames = new Map<string, Int16Array[]>(sessionIds.map((id) => [id, []]));
-  const off = port.onNotification((n: MediaNotification) => {
-    if (n.type === 'frame' && n.direction === 'in') frames.get(n.sessionId)?.push(n.frame.samples.slice());
-  });
-  for (const id of sessionIds) port.send({ type: 'tap', sessionId: id, direction: 'in', enabled: true });
+  const ears = sessionIds.map((id) => [id, fx.tap(id, 'in')] as const);
   await sleep(ms + 40);
-  for (const id of sessionIds) port.send({ type: 'tap', sessionId: id, direction: 'in', enabled: false });
-  off();
   const out = new Map<string, Int16Array>();
-  for (const [id, list] of frames) {
-    const used = list.slice(2, 2 + Math.floor(ms / 20));
+  for (const [id, ear] of ears) {
+    const all = ear.stop();
+    const used = all.subarray(2 * 160, (2 + Math.floor(ms / 20)) * 160);
     // A loaded machine may skip ticks; half the frames are plenty for the measurements.
-    assert.ok(used.length >= Math.floor(ms / 40), `only ${list.length} frames heard on ${id}`);
-    const all = new Int16Array(used.reduce((n, f) => n + f.length, 0));
-    let at = 0;
-    for (const f of used) {
-      all.set(f, at);
-      at += f.length;
-    }
-    out.set(id, all);
+    assert.ok(used.length >= Math.floor(ms / 40) * 160, `only ${all.length / 160} frames heard on ${id}`);
+    out.set(id, used);
   }
   return out;
 }
-
-const amp = (samples: Int16Array, freq: number) => goertzelAmplitude(samples, freq, 8000);
 
 async function hangup(...ids: string[]): Promise<void> {
   for (const id of ids) await call('DELETE', `/channels/${encodeURIComponent(id)}`);
@@ -254,7 +208,8 @@ describe('holding bridges', () => {
     const b = await pair();
     const id = await bridge('holding', [a.one, b.one]);
     await tone(a.two, 440); // a participant talks: nobody may hear it
-    await sleep(200); // the entertainment file is decoded
+    // The class's files are read and joined first: wait (bounded) until B hears the music start.
+    for (let i = 0; i < 30 && rms((await hear([b.two], 100)).get(b.two)!) < 200; i++);
     const heard = (await hear([b.two], 600)).get(b.two)!;
     assert.ok(rms(heard) > 200, `participant hears music at RMS ${rms(heard)}`);
     // By content: what B hears is a stretch of the first file of the class (alphabetical), sample for sample.

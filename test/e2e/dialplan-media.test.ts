@@ -10,13 +10,11 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { openEvents, startTestServer, type EventClient, type TestServer } from '../helpers/ariadne.ts';
+import { DEBIAN_EN, MediaApp, type Json } from '../helpers/media-app.ts';
 import { goertzelAmplitude } from '../../src/media/dsp/goertzel.ts';
-import type { MediaNotification } from '../../src/media/engine/protocol.ts';
 import { concatSamples } from '../../src/media/media-uri.ts';
 import { readWav } from '../../src/media/wav/wav.ts';
 
-const DEBIAN_EN = '/usr/share/asterisk/sounds/en';
 const APP = 'dp-media';
 
 const EXTENSIONS = `
@@ -77,10 +75,8 @@ exten => 42,1,Stasis(${APP},after,exten=\${EXTEN},status=\${BACKGROUNDSTATUS})
 exten => 43,1,Stasis(${APP},after,exten=\${EXTEN})
 `;
 
-type Json = Record<string, unknown>;
-
-let srv: TestServer;
-let ev: EventClient;
+let fx: MediaApp;
+let ev: MediaApp['ev'];
 
 /** Samples from the first to the last that is not zero (what a listener hears as "the sound"). */
 function soundSpan(samples: Int16Array): number {
@@ -101,40 +97,14 @@ function filesSpanMs(...ids: string[]): number {
 }
 
 before(async () => {
-  srv = await startTestServer({ files: { 'extensions.conf': EXTENSIONS } });
-  const sounds = path.join(srv.dir, 'data', 'sounds');
-  fs.mkdirSync(sounds, { recursive: true });
-  fs.symlinkSync(DEBIAN_EN, path.join(sounds, 'en'));
-  ev = await openEvents(srv.base, `api_key=asterisk:asterisk&app=${APP}`);
+  fx = await MediaApp.start(APP, { extensions: EXTENSIONS });
+  ev = fx.ev;
 });
-after(async () => {
-  await ev.close();
-  await srv.stop();
-});
+after(() => fx.stop());
 
-async function call(method: string, pathAndQuery: string): Promise<{ status: number; body: Json }> {
-  const res = await srv.ari(method, pathAndQuery);
-  const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as Json) : {} };
-}
-
+const call = (method: string, pathAndQuery: string) => fx.call(method, pathAndQuery);
 /** What `;1` hears (its `in` side), from now until `stop`. */
-function listen(one: string): { stop: () => Int16Array } {
-  const port = srv.ariadne.media;
-  assert.ok(srv.ariadne.channelMedia.ensure(one));
-  const heard: Int16Array[] = [];
-  const off = port.onNotification((n: MediaNotification) => {
-    if (n.type === 'frame' && n.sessionId === one && n.direction === 'in') heard.push(n.frame.samples.slice());
-  });
-  port.send({ type: 'tap', sessionId: one, direction: 'in', enabled: true });
-  return {
-    stop: () => {
-      port.send({ type: 'tap', sessionId: one, direction: 'in', enabled: false });
-      off();
-      return concatSamples(heard);
-    },
-  };
-}
+const listen = (one: string) => fx.tap(one, 'in');
 
 let seq = 0;
 /** Originates `Local/<exten>@media` with `;1` in the application; resolves once `;1` is in Stasis. */
@@ -291,7 +261,7 @@ describe('dialplan media applications', () => {
       await destroyed;
       // ;2 hangs up too (Milliwatt ends with the call).
       await new Promise((r) => setTimeout(r, 100));
-      assert.equal(srv.ariadne.core.channels.get(two), undefined);
+      assert.equal(fx.srv.ariadne.core.channels.get(two), undefined);
     });
   }
 });

@@ -10,55 +10,30 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { openEvents, startTestServer, type EventClient, type TestServer } from '../helpers/ariadne.ts';
-import { REFERENCE_DIR } from '../helpers/sequences.ts';
+import { DEBIAN_EN, MediaApp, playbackEvent, sleep, type Json } from '../helpers/media-app.ts';
 import { goertzelAmplitude, rms, sine } from '../../src/media/dsp/goertzel.ts';
-import type { MediaNotification } from '../../src/media/engine/protocol.ts';
 import { formatByName } from '../../src/media/formats.ts';
 import { concatSamples } from '../../src/media/media-uri.ts';
 
-const DEBIAN_EN = '/usr/share/asterisk/sounds/en';
 const APP = 'media-uris';
 
-type Json = Record<string, unknown>;
-
-let srv: TestServer;
-let ev: EventClient;
+let fx: MediaApp;
+let ev: MediaApp['ev'];
+let srv: MediaApp['srv'];
 
 before(async () => {
-  srv = await startTestServer({
+  fx = await MediaApp.start(APP, {
     files: {
-      'extensions.conf': fs.readFileSync(path.join(REFERENCE_DIR, 'config', 'extensions.conf'), 'utf8'),
       'indications.conf': '[general]\ncountry = us\n[us]\ndescription = US\nring = 440+480/2000,0/4000\n[uk]\ndescription = UK\nring = 400+450/400,0/200,400+450/400,0/2000\n',
     },
   });
-  const sounds = path.join(srv.dir, 'data', 'sounds');
-  fs.mkdirSync(sounds, { recursive: true });
-  fs.symlinkSync(DEBIAN_EN, path.join(sounds, 'en'));
-  ev = await openEvents(srv.base, `api_key=asterisk:asterisk&app=${APP}`);
+  ev = fx.ev;
+  srv = fx.srv;
 });
-after(async () => {
-  await ev.close();
-  await srv.stop();
-});
+after(() => fx.stop());
 
-async function call(method: string, pathAndQuery: string): Promise<{ status: number; body: Json }> {
-  const res = await srv.ari(method, pathAndQuery);
-  const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as Json) : {} };
-}
-
-let seq = 0;
-async function pair(): Promise<{ one: string; two: string }> {
-  const one = `mu-chan-${++seq}`;
-  const two = `${one};2`;
-  assert.equal((await call('POST', `/channels/${one}?endpoint=Local/stasis-${APP}@internal&app=${APP}`)).status, 200);
-  await ev.next((m) => m.type === 'StasisStart' && (m.channel as Json).id === one);
-  await ev.next((m) => m.type === 'StasisStart' && (m.channel as Json).id === two);
-  return { one, two };
-}
-
-const playbackEvent = (type: string, id: string) => (m: Json) => m.type === type && (m.playback as Json | undefined)?.id === id;
+const call = (method: string, pathAndQuery: string) => fx.call(method, pathAndQuery);
+const pair = () => fx.pair('mu-chan');
 
 /** Samples of a core sound file (8 kHz 16-bit WAV). */
 function soundSamples(id: string): Int16Array {
@@ -71,29 +46,22 @@ function soundSamples(id: string): Int16Array {
  */
 async function playAndListen(uri: string, id: string, stopAfterMs?: number): Promise<{ heard: Int16Array; state: unknown; playedMs: number }> {
   const { one, two } = await pair();
-  const port = srv.ariadne.media;
-  assert.ok(srv.ariadne.channelMedia.ensure(one));
-  const frames: Int16Array[] = [];
-  const off = port.onNotification((n: MediaNotification) => {
-    if (n.type === 'frame' && n.sessionId === one && n.direction === 'in') frames.push(n.frame.samples.slice());
-  });
-  port.send({ type: 'tap', sessionId: one, direction: 'in', enabled: true });
+  const ear = fx.tap(one, 'in');
   try {
     assert.equal((await call('POST', `/channels/${two}/play/${id}?media=${encodeURIComponent(uri)}`)).status, 201);
     await ev.next(playbackEvent('PlaybackStarted', id), 10_000);
     const started = Date.now();
     if (stopAfterMs !== undefined) {
-      await new Promise((r) => setTimeout(r, stopAfterMs));
+      await sleep(stopAfterMs);
       assert.equal((await call('DELETE', `/playbacks/${id}`)).status, 204);
     }
     const fin = await ev.next(playbackEvent('PlaybackFinished', id), 10_000);
     const playedMs = Date.now() - started;
     // A few more frames so the last ones cross the Local hop.
-    await new Promise((r) => setTimeout(r, 120));
-    return { heard: concatSamples(frames), state: (fin.playback as Json).state, playedMs };
+    await sleep(120);
+    return { heard: ear.stop(), state: (fin.playback as Json).state, playedMs };
   } finally {
-    port.send({ type: 'tap', sessionId: one, direction: 'in', enabled: false });
-    off();
+    ear.stop();
     await call('DELETE', `/channels/${one}`);
   }
 }

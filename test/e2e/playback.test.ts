@@ -2,27 +2,24 @@
  * Playbacks on channels over real sockets: `sound:` plays for the file's real duration (PlaybackStarted, then
  * PlaybackFinished `done`), a `tone:` played to a Local `;2` is heard on `;1` (checked by Goertzel on the ;1
  * session's `in` side, tapped through the media port), a missing sound fails at once, DELETE stops, control
- * pauses and unpauses, lists continue, and the 4xx rules (unknown playback, unknown scheme, missing media,
- * channel outside Stasis, duplicate id).
+ * pauses and unpauses, lists continue, a corrupt WAV fails while a truncated one plays what it has, and the
+ * 4xx rules (unknown playback, unknown scheme, missing media, channel outside Stasis, duplicate id, control of a
+ * queued playback).
  */
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { openEvents, startTestServer, type EventClient, type TestServer } from '../helpers/ariadne.ts';
-import { REFERENCE_DIR } from '../helpers/sequences.ts';
-import { goertzelAmplitude } from '../../src/media/dsp/goertzel.ts';
-import type { MediaNotification } from '../../src/media/engine/protocol.ts';
+import { DEBIAN_EN, MediaApp, level, playbackEvent, sleep, type Json } from '../helpers/media-app.ts';
+import { buildWavHeader } from '../../src/media/wav/wav.ts';
+import { sine } from '../../src/media/engine/test-audio.ts';
 
-const DEBIAN_EN = '/usr/share/asterisk/sounds/en';
 const HELLO = path.join(DEBIAN_EN, 'hello-world.wav');
 const APP = 'play-test';
 
-type Json = Record<string, unknown>;
-
-let srv: TestServer;
-let ev: EventClient;
+let fx: MediaApp;
+let ev: MediaApp['ev'];
 
 /** Samples / 8000 of a 16-bit mono WAV, from its data chunk. */
 function wavDurationMs(file: string): number {
@@ -38,36 +35,13 @@ function wavDurationMs(file: string): number {
 }
 
 before(async () => {
-  srv = await startTestServer({ files: { 'extensions.conf': fs.readFileSync(path.join(REFERENCE_DIR, 'config', 'extensions.conf'), 'utf8') } });
-  const sounds = path.join(srv.dir, 'data', 'sounds');
-  fs.mkdirSync(sounds, { recursive: true });
-  fs.symlinkSync(DEBIAN_EN, path.join(sounds, 'en'));
-  ev = await openEvents(srv.base, `api_key=asterisk:asterisk&app=${APP}`);
+  fx = await MediaApp.start(APP);
+  ev = fx.ev;
 });
-after(async () => {
-  await ev.close();
-  await srv.stop();
-});
+after(() => fx.stop());
 
-async function call(method: string, pathAndQuery: string): Promise<{ status: number; body: Json; headers: Headers }> {
-  const res = await srv.ari(method, pathAndQuery);
-  const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as Json) : {}, headers: res.headers };
-}
-
-let seq = 0;
-/** A Local pair with both halves in the application; resolves with both ids once both are in. */
-async function pair(): Promise<{ one: string; two: string }> {
-  const one = `pb-chan-${++seq}`;
-  const two = `${one};2`;
-  const r = await call('POST', `/channels/${one}?endpoint=Local/stasis-${APP}@internal&app=${APP}`);
-  assert.equal(r.status, 200);
-  await ev.next((m) => m.type === 'StasisStart' && (m.channel as Json).id === one);
-  await ev.next((m) => m.type === 'StasisStart' && (m.channel as Json).id === two);
-  return { one, two };
-}
-
-const playbackEvent = (type: string, id: string) => (m: Json) => m.type === type && (m.playback as Json | undefined)?.id === id;
+const call = (method: string, pathAndQuery: string) => fx.call(method, pathAndQuery);
+const pair = () => fx.pair('pb-chan');
 
 describe('channel playbacks', () => {
   it('plays sound:hello-world for the length of the file', async () => {
@@ -94,34 +68,16 @@ describe('channel playbacks', () => {
 
   it('a tone played to ;2 is heard on ;1 (440 Hz by Goertzel)', async () => {
     const { one, two } = await pair();
-    const port = srv.ariadne.media;
-    // Media sessions are made on demand; make ;1's (and the link to ;2) before listening to it.
-    assert.ok(srv.ariadne.channelMedia.ensure(one));
-    const heard: Int16Array[] = [];
-    const off = port.onNotification((n: MediaNotification) => {
-      if (n.type === 'frame' && n.sessionId === one && n.direction === 'in') heard.push(n.frame.samples.slice());
-    });
-    port.send({ type: 'tap', sessionId: one, direction: 'in', enabled: true });
     const r = await call('POST', `/channels/${two}/play/pb-tone?media=tone:440`);
     assert.equal(r.status, 201);
     await ev.next(playbackEvent('PlaybackStarted', 'pb-tone'));
-    await new Promise((res) => setTimeout(res, 400));
+    // 200 ms of what ;1 hears while the tone plays (the tap skips the frames already under way).
+    const samples = await fx.listen(one, 'in', 260);
     assert.equal((await call('DELETE', '/playbacks/pb-tone')).status, 204);
     const fin = await ev.next(playbackEvent('PlaybackFinished', 'pb-tone'));
     assert.equal((fin.playback as Json).state, 'stopped');
-    port.send({ type: 'tap', sessionId: one, direction: 'in', enabled: false });
-    off();
-    // Skip the first frames (one Local hop of delay), then look at 200 ms of what ;1 heard.
-    const audio = heard.slice(3, 13);
-    assert.ok(audio.length >= 10, `only ${heard.length} frames heard`);
-    const samples = new Int16Array(audio.reduce((n, f) => n + f.length, 0));
-    let at = 0;
-    for (const f of audio) {
-      samples.set(f, at);
-      at += f.length;
-    }
-    const a440 = goertzelAmplitude(samples, 440, 8000);
-    const a1000 = goertzelAmplitude(samples, 1000, 8000);
+    const a440 = level(samples, 440);
+    const a1000 = level(samples, 1000);
     assert.ok(a440 > 1000, `440 Hz amplitude ${a440}`);
     assert.ok(a440 > 20 * a1000, `440 Hz ${a440} vs 1000 Hz ${a1000}`);
     await call('DELETE', `/channels/${one}`);
@@ -147,7 +103,7 @@ describe('channel playbacks', () => {
     assert.equal((await call('POST', '/playbacks/pb-ctl/control?operation=pause')).status, 204);
     assert.equal((await call('GET', '/playbacks/pb-ctl')).body.state, 'paused');
     // Paused for 1.5 s: longer than the whole file, so it must still be there.
-    await new Promise((res) => setTimeout(res, 1500));
+    await sleep(1500);
     assert.equal((await call('GET', '/playbacks/pb-ctl')).body.state, 'paused');
     assert.equal((await call('POST', '/playbacks/pb-ctl/control?operation=unpause')).status, 204);
     assert.equal((await call('GET', '/playbacks/pb-ctl')).body.state, 'playing');
@@ -185,6 +141,64 @@ describe('channel playbacks', () => {
     assert.equal((cont.playback as Json).media_uri, 'digits:12');
     const fin = await ev.next(playbackEvent('PlaybackFinished', 'pb-list'), 5000);
     assert.equal((fin.playback as Json).state, 'done');
+    await call('DELETE', `/channels/${one}`);
+  });
+
+  it('control of a playback still queued behind another is 409', async () => {
+    const { one } = await pair();
+    assert.equal((await call('POST', `/channels/${one}/play/pb-first?media=tone:ring`)).status, 201);
+    const queued = await call('POST', `/channels/${one}/play/pb-queued?media=sound:beep`);
+    assert.equal(queued.status, 201);
+    await ev.next(playbackEvent('PlaybackStarted', 'pb-first'));
+    assert.equal((await call('GET', '/playbacks/pb-queued')).body.state, 'queued');
+    for (const operation of ['pause', 'unpause', 'restart', 'reverse', 'forward']) {
+      const r = await call('POST', `/playbacks/pb-queued/control?operation=${operation}`);
+      assert.deepEqual([r.status, r.body], [409, { message: 'Playback not in a valid state for this operation' }], operation);
+    }
+    assert.equal((await call('DELETE', '/playbacks/pb-first')).status, 204);
+    const fin = await ev.next(playbackEvent('PlaybackFinished', 'pb-queued'), 5000);
+    assert.equal((fin.playback as Json).state, 'done');
+    await call('DELETE', `/channels/${one}`);
+  });
+
+  it('a corrupt WAV in the sounds dir fails the playback, and the server goes on serving', async () => {
+    // Language `zz` (sounds/en is Debian's, read-only): a file of garbage, and one whose data chunk was cut.
+    const zz = path.join(fx.srv.dir, 'data', 'sounds', 'zz');
+    fs.mkdirSync(zz, { recursive: true });
+    fs.writeFileSync(path.join(zz, 'corrupt.wav'), Buffer.concat([Buffer.from('RIFX\x00\x00garbage!'), Buffer.alloc(500, 0x5a)]));
+    const tone = sine(1000, 400, 8000);
+    const pcm = Buffer.from(tone.buffer, tone.byteOffset, tone.byteLength);
+    // The header says 1 s of audio; 400 ms are there.
+    fs.writeFileSync(path.join(zz, 'truncated.wav'), Buffer.concat([buildWavHeader({ encoding: 'pcm16', sampleRate: 8000, dataLength: 16000 }).header, pcm]));
+
+    const { one, two } = await pair();
+    const t0 = Date.now();
+    assert.equal((await call('POST', `/channels/${one}/play/pb-corrupt?media=sound:corrupt&lang=zz`)).status, 201);
+    const fin = await ev.next(playbackEvent('PlaybackFinished', 'pb-corrupt'));
+    assert.equal((fin.playback as Json).state, 'failed');
+    assert.ok(Date.now() - t0 < 1000, 'fails promptly');
+    assert.equal((await call('GET', '/asterisk/ping')).status, 200);
+
+    // The truncated one plays what it has: the tone, for 400 ms, and then it is done.
+    const ear = fx.tap(one, 'in');
+    assert.equal((await call('POST', `/channels/${encodeURIComponent(two)}/play/pb-cut?media=sound:truncated&lang=zz`)).status, 201);
+    const started = await ev.next(playbackEvent('PlaybackStarted', 'pb-cut'));
+    assert.ok(started);
+    const t1 = Date.now();
+    const done = await ev.next(playbackEvent('PlaybackFinished', 'pb-cut'), 3000);
+    const playedMs = Date.now() - t1;
+    await sleep(100);
+    const heard = ear.stop();
+    assert.equal((done.playback as Json).state, 'done');
+    assert.ok(playedMs >= 250 && playedMs < 800, `played ${playedMs} ms of a 400 ms file`);
+    let toneSamples = 0;
+    for (let at = 0; at + 160 <= heard.length; at += 160) if (level(heard.subarray(at, at + 160), 1000) > 2000) toneSamples += 160;
+    const toneMs = toneSamples / 8;
+    assert.ok(toneMs >= 300 && toneMs <= 500, `heard ${toneMs} ms of 1 kHz`);
+
+    // The channel still plays a good file afterwards.
+    assert.equal((await call('POST', `/channels/${one}/play/pb-after?media=sound:beep`)).status, 201);
+    assert.equal(((await ev.next(playbackEvent('PlaybackFinished', 'pb-after'), 3000)).playback as Json).state, 'done');
     await call('DELETE', `/channels/${one}`);
   });
 

@@ -13,14 +13,13 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { makeConfigTree, openEvents, startTestServer, type EventClient, type TestServer } from '../helpers/ariadne.ts';
+import { makeConfigTree, openEvents, type EventClient } from '../helpers/ariadne.ts';
 import { REFERENCE_DIR } from '../helpers/sequences.ts';
+import { MediaApp, sleep, type Json } from '../helpers/media-app.ts';
 import { goertzelAmplitude, rms } from '../../src/media/dsp/goertzel.ts';
-import { parseWavHeader, readWav } from '../../src/media/wav/wav.ts';
+import { buildWavHeader, parseWavHeader, readWav } from '../../src/media/wav/wav.ts';
 import { PROJECT_ROOT } from '../../src/server.ts';
-import type { MediaNotification } from '../../src/media/engine/protocol.ts';
 
-const DEBIAN_EN = '/usr/share/asterisk/sounds/en';
 const APP = 'rec-test';
 /** Where `Record()` writes with an absolute path. */
 const ABS_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'ariadne-record-abs-'));
@@ -38,38 +37,29 @@ exten => beep,1,Answer()
  same => n,Stasis(${'rec-test'})
 `;
 
-type Json = Record<string, unknown>;
-
-let srv: TestServer;
+let fx: MediaApp;
+let srv: MediaApp['srv'];
 let ev: EventClient;
 let recDir: string;
 
 before(async () => {
-  srv = await startTestServer({ files: { 'extensions.conf': EXTENSIONS } });
-  const sounds = path.join(srv.dir, 'data', 'sounds');
-  fs.mkdirSync(sounds, { recursive: true });
-  fs.symlinkSync(DEBIAN_EN, path.join(sounds, 'en'));
+  fx = await MediaApp.start(APP, { extensions: EXTENSIONS });
+  srv = fx.srv;
+  ev = fx.ev;
   recDir = path.join(srv.dir, 'spool', 'recording');
-  ev = await openEvents(srv.base, `api_key=asterisk:asterisk&app=${APP}`);
 });
 after(async () => {
-  await ev.close();
-  await srv.stop();
+  await fx.stop();
   fs.rmSync(ABS_DIR, { recursive: true, force: true });
 });
 
-async function call(method: string, pathAndQuery: string): Promise<{ status: number; body: Json; headers: Headers }> {
-  const res = await srv.ari(method, pathAndQuery);
-  const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as Json) : {}, headers: res.headers };
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const call = (method: string, pathAndQuery: string) => fx.call(method, pathAndQuery);
 
 let seq = 0;
-/** A Local pair with both halves in the application. */
-async function pair(events: EventClient = ev, ari: (m: string, p: string) => Promise<{ status: number }> = call): Promise<{ one: string; two: string }> {
-  const one = `rec-chan-${++seq}`;
+/** A Local pair with both halves in the application (of this server, or of the one `events` and `ari` reach). */
+async function pair(events?: EventClient, ari?: (m: string, p: string) => Promise<{ status: number }>): Promise<{ one: string; two: string }> {
+  if (!events || !ari) return fx.pair('rec-chan');
+  const one = `rec-chan-x${++seq}`;
   const two = `${one};2`;
   const r = await ari('POST', `/channels/${one}?endpoint=Local/stasis-${APP}@internal&app=${APP}`);
   assert.equal(r.status, 200);
@@ -85,28 +75,8 @@ function wav(file: string) {
   return readWav(fs.readFileSync(file));
 }
 
-/**
- * Starts listening to what a channel receives (its session's `in` side, tapped through the media port);
- * `stop()` ends it and returns the audio heard meanwhile.
- */
-function listen(channelId: string): { stop(): Int16Array } {
-  const port = srv.ariadne.media;
-  assert.ok(srv.ariadne.channelMedia.ensure(channelId));
-  const heard: Int16Array[] = [];
-  const off = port.onNotification((n: MediaNotification) => {
-    if (n.type === 'frame' && n.sessionId === channelId && n.direction === 'in') heard.push(n.frame.samples.slice());
-  });
-  port.send({ type: 'tap', sessionId: channelId, direction: 'in', enabled: true });
-  return {
-    stop() {
-      port.send({ type: 'tap', sessionId: channelId, direction: 'in', enabled: false });
-      off();
-      const out = new Int16Array(heard.reduce((n, f) => n + f.length, 0));
-      heard.reduce((at, f) => (out.set(f, at), at + f.length), 0);
-      return out;
-    },
-  };
-}
+/** Starts listening to what a channel receives (its session's `in` side); `stop()` returns the audio heard. */
+const listen = (channelId: string) => fx.tap(channelId, 'in');
 
 /** Amplitude of `hz` in the middle of the samples (away from the edges where the tone starts and stops). */
 function toneIn(samples: Int16Array, rate: number, hz: number): number {
@@ -165,6 +135,23 @@ describe('channel recordings', () => {
     assert.equal(audio.sampleCount, 16000);
     assert.ok(toneIn(audio.samples, 16000, 600) > 1000);
     await call('DELETE', '/playbacks/rec-tone-max');
+    await call('DELETE', `/channels/${one}`);
+  });
+
+  it('a huge maxDurationSeconds is accepted; stopping ends it done with the audio so far', async () => {
+    const { one, two } = await pair();
+    assert.equal((await call('POST', `/channels/${two}/play/rec-tone-huge?media=tone:600`)).status, 201);
+    const r = await call('POST', `/channels/${one}/record?name=huge-max&format=wav&maxDurationSeconds=2147483647`);
+    assert.equal(r.status, 201);
+    await ev.next(recordingEvent('RecordingStarted', 'huge-max'));
+    await sleep(300);
+    assert.equal((await call('POST', '/recordings/live/huge-max/stop')).status, 204);
+    const fin = await ev.next(recordingEvent('RecordingFinished', 'huge-max'));
+    assert.equal((fin.recording as Json).state, 'done');
+    const audio = wav(path.join(recDir, 'huge-max.wav'));
+    assert.ok(audio.sampleCount >= 8000 * 0.2 && audio.sampleCount < 8000 * 2, `${audio.sampleCount} samples`);
+    assert.ok(toneIn(audio.samples, 8000, 600) > 1000);
+    await call('DELETE', '/playbacks/rec-tone-huge');
     await call('DELETE', `/channels/${one}`);
   });
 
@@ -415,6 +402,29 @@ describe('stored recordings', () => {
     assert.equal((await call('GET', '/recordings/stored/copies%2Ftone-copy')).status, 404);
     assert.equal((await call('DELETE', '/recordings/stored/copies%2Ftone-copy')).status, 404);
     await call('DELETE', `/channels/${one}`);
+  });
+
+  it('GET …/file streams a large file byte for byte with its Content-Length; REST over WebSocket is 406', async () => {
+    // 4 MB of noise-like audio (bigger than any stream chunk), written straight into the recordings dir.
+    const pcm = Buffer.alloc(4 * 1024 * 1024);
+    for (let i = 0; i < pcm.length; i++) pcm[i] = (i * 7919 + (i >> 11)) & 0xff;
+    const bytes = Buffer.concat([buildWavHeader({ encoding: 'pcm16', sampleRate: 8000, dataLength: pcm.length }).header, pcm]);
+    fs.writeFileSync(path.join(recDir, 'big.wav'), bytes);
+
+    const res = await srv.ari('GET', '/recordings/stored/big/file');
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), 'audio/wav');
+    assert.equal(res.headers.get('content-length'), String(bytes.length));
+    assert.ok(Buffer.from(await res.arrayBuffer()).equals(bytes), 'byte-identical');
+
+    // The connection stays usable after a streamed body (keep-alive).
+    assert.equal((await call('GET', '/recordings/stored/big')).status, 200);
+
+    ev.ws.send(JSON.stringify({ type: 'RESTRequest', transaction_id: 'tf', request_id: 'rf', method: 'GET', uri: 'recordings/stored/big/file' }));
+    const over = await ev.next((m) => m.type === 'RESTResponse' && m.request_id === 'rf');
+    assert.equal(over.status_code, 406);
+    assert.deepEqual(JSON.parse(String(over.message_body)), { message: 'Not Acceptable. Use HTTP GET' });
+    fs.rmSync(path.join(recDir, 'big.wav'));
   });
 });
 

@@ -48,6 +48,8 @@ export interface TestServer {
 export interface TestServerOptions {
   /** Extra or replaced files in the etc dir: `{ 'ari.conf': '...' }`. */
   readonly files?: Readonly<Record<string, string>>;
+  /** Rewrites the generated asterisk.conf (`[options]` such as `defaultlanguage`) before the server starts. */
+  readonly asteriskConf?: (text: string) => string;
   readonly start?: Partial<StartOptions>;
 }
 
@@ -94,6 +96,7 @@ export function makeConfigTree(files: Readonly<Record<string, string>> = {}): { 
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const { dir, asteriskConf } = makeConfigTree(options.files);
+  if (options.asteriskConf) fs.writeFileSync(asteriskConf, options.asteriskConf(fs.readFileSync(asteriskConf, 'utf8')));
   const consoleStream = new PassThrough();
   let logText = '';
   consoleStream.on('data', (c: Buffer) => (logText += c.toString()));

@@ -99,7 +99,8 @@ export function bridgeHandlers(deps: BridgeResourceDeps): HandlerMap {
 
   /**
    * `play` and `playWithId` on a Stasis bridge: 201 with the Playback (`target_uri` `bridge:<id>`). Sounds are
-   * looked up in `lang`, else `en` (Asterisk uses its announcer channel's language, which is the default one).
+   * looked up in `lang`, else asterisk.conf's `defaultlanguage` (Asterisk uses its announcer channel's language,
+   * which is the default one).
    */
   const play = {
     messages: { missing: { media: 'Missing media URI' } },
@@ -112,7 +113,7 @@ export function bridgeHandlers(deps: BridgeResourceDeps): HandlerMap {
       if (skipms !== undefined && skipms < 0) throw new AriError(400, 'skipms cannot be negative');
       const playbackId = params.string('playbackId');
       const view = deps.playbacks.playOn({ type: 'bridge', id: bridge.id }, params.list('media'), {
-        lang: params.string('lang') || 'en',
+        lang: params.string('lang') || deps.playbacks.defaultLanguage,
         ...(playbackId ? { playbackId } : {}),
         ...(offsetms !== undefined ? { offsetms } : {}),
         ...(skipms !== undefined ? { skipms } : {}),

@@ -6,7 +6,8 @@
  * As Asterisk: an unknown recording is a 404 `Recording not found`; controlling one that is not recording
  * (still queued) is a 409 `Recording not in session`; pausing a paused one or unpausing a running one is a
  * harmless 204. `GET .../file` answers the file's bytes with `Content-Type: audio/<extension>` (`audio/wav`,
- * `audio/ulaw`...), as Asterisk does; a file that cannot be read is a 403.
+ * `audio/ulaw`...), as Asterisk does, streamed from disk; a file that cannot be read is a 403. Over REST on the
+ * events WebSocket the file cannot be carried: 406, as Asterisk answers there.
  */
 
 import fs from 'node:fs';
@@ -14,6 +15,7 @@ import type { RecordingOperation } from '../../media/engine/protocol.ts';
 import type { LiveRecordingOptions, RecordingService } from '../../media/recording-service.ts';
 import type { HandlerMap, OperationHandler } from '../dispatcher.ts';
 import { AriError } from '../errors.ts';
+import { FileBody } from '../../http/types.ts';
 import type { Params } from '../params.ts';
 
 /** The options of `POST /channels/{id}/record` and `/bridges/{id}/record`, from their parameters. */
@@ -63,13 +65,15 @@ export function recordingHandlers(deps: { readonly recordings: RecordingService 
     'recordings.getStoredFile': {
       handle: async ({ params }) => {
         const { file, contentType } = recordings.storedFile(nameOf(params));
-        let bytes: Buffer;
+        // Streamed by the HTTP server from disk (a recording can be gigabytes); only its size is read here.
+        let size: number;
         try {
-          bytes = await fs.promises.readFile(file);
+          await fs.promises.access(file, fs.constants.R_OK);
+          size = (await fs.promises.stat(file)).size;
         } catch {
           throw new AriError(403, 'Recording could not be opened');
         }
-        return { status: 200, body: bytes, headers: [['Content-Type', contentType]] };
+        return { status: 200, body: new FileBody(file, size), headers: [['Content-Type', contentType]] };
       },
     },
     'recordings.getLive': {
