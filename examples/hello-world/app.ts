@@ -1,17 +1,14 @@
 /**
- * The seed's hello-world Stasis application: it registers `hello-world` on the events WebSocket and, for each
- * channel that the dialplan hands it (`Stasis(hello-world)`), answers, plays `sound:hello-world` and hangs up.
+ * The seed's hello-world Stasis application, written with the SDK (`client/`): it registers `hello-world` and,
+ * for each channel that the dialplan hands it (`Stasis(hello-world)`), answers, plays `sound:hello-world` and
+ * hangs up when the playback is over. It uses nothing Ariadne-only, so it runs against Asterisk unchanged.
  *
  * Run it by itself against any ARI server (Ariadne or Asterisk):
  *   ARI_URL=http://127.0.0.1:8088 ARI_USERNAME=asterisk ARI_PASSWORD=… npx node examples/hello-world/app.ts
  * or attached to Ariadne: `ariadne --app examples/hello-world/app.ts` (what `npm start` does).
  */
 
-interface StasisEvent {
-  type: string;
-  channel?: { id: string; name: string };
-  playback?: { id: string; target_uri: string };
-}
+import { AriError, connect, type Ari } from '../../client/index.ts';
 
 export interface HelloWorldOptions {
   url?: string;
@@ -22,60 +19,54 @@ export interface HelloWorldOptions {
 }
 
 export default async function helloWorld(opts: HelloWorldOptions = {}): Promise<void> {
-  const base = (opts.url ?? process.env.ARI_URL ?? 'http://127.0.0.1:8088').replace(/\/+$/, '');
-  const user = opts.username ?? process.env.ARI_USERNAME ?? 'asterisk';
-  const pass = opts.password ?? process.env.ARI_PASSWORD ?? 'change_me_to_a_strong_password';
+  const url = opts.url ?? process.env.ARI_URL ?? 'http://127.0.0.1:8088';
+  const username = opts.username ?? process.env.ARI_USERNAME ?? 'asterisk';
+  const password = opts.password ?? process.env.ARI_PASSWORD ?? 'change_me_to_a_strong_password';
   const log = opts.log ?? ((line: string) => console.log(`[hello-world] ${line}`));
-  const auth = 'Basic ' + Buffer.from(`${user}:${pass}`).toString('base64');
+  const signal = opts.signal;
 
-  const ari = async (method: string, path: string): Promise<Response> => {
-    const res = await fetch(`${base}/ari${path}`, { method, headers: { authorization: auth } });
-    if (!res.ok) log(`${method} ${path} -> ${res.status} ${await res.text()}`);
-    return res;
-  };
-
-  const wsUrl = `${base.replace(/^http/, 'ws')}/ari/events?app=hello-world&api_key=${encodeURIComponent(`${user}:${pass}`)}`;
-  let delay = 500;
-  while (!opts.signal?.aborted) {
-    await new Promise<void>((resolve) => {
-      const ws = new WebSocket(wsUrl);
-      const onAbort = () => ws.close();
-      opts.signal?.addEventListener('abort', onAbort, { once: true });
-      ws.onopen = () => {
-        delay = 500;
-        log('registered Stasis application hello-world; call extension 1000 in [from-trunk] to reach it');
-      };
-      ws.onmessage = (msg) => {
-        const event = JSON.parse(String(msg.data)) as StasisEvent;
-        void handle(event).catch((err: unknown) => log(`error: ${(err as Error).message}`));
-      };
-      ws.onclose = () => {
-        opts.signal?.removeEventListener('abort', onAbort);
-        resolve();
-      };
-      ws.onerror = () => undefined;
-    });
-    if (opts.signal?.aborted) break;
-    await new Promise((r) => setTimeout(r, delay));
-    delay = Math.min(delay * 2, 5000);
-  }
-
-  async function handle(event: StasisEvent): Promise<void> {
-    if (event.type === 'StasisStart' && event.channel) {
-      const id = encodeURIComponent(event.channel.id);
-      log(`StasisStart ${event.channel.name}`);
-      await ari('POST', `/channels/${id}/answer`);
-      const played = await ari('POST', `/channels/${id}/play?media=sound:hello-world`);
-      // A server without playback (or a missing sound) must not leave the caller waiting forever.
-      if (!played.ok) await ari('DELETE', `/channels/${id}`);
-    } else if (event.type === 'PlaybackFinished' && event.playback) {
-      const channelId = event.playback.target_uri.replace(/^channel:/, '');
-      log(`PlaybackFinished on ${channelId}; hanging up`);
-      await ari('DELETE', `/channels/${encodeURIComponent(channelId)}`);
-    } else if (event.type === 'StasisEnd' && event.channel) {
-      log(`StasisEnd ${event.channel.name}`);
+  // The server may still be starting: try until it answers (the SDK reconnects by itself after that).
+  let ari: Ari | undefined;
+  for (let delay = 500; ari === undefined && !signal?.aborted; delay = Math.min(delay * 2, 5000)) {
+    try {
+      ari = await connect({ url, username, password, apps: ['hello-world'] });
+    } catch (err) {
+      if (err instanceof AriError && (err.status === 401 || err.status === 403)) throw err; // wrong credentials
+      log(`cannot connect to ${url} (${(err as Error).message}); retrying`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delay);
+        signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+      });
     }
   }
+  if (ari === undefined) return;
+  if (signal?.aborted) return ari.close();
+  const client = ari;
+  log('registered Stasis application hello-world; call extension 1000 in [from-trunk] to reach it');
+
+  client.on('StasisStart', async (event) => {
+    const channel = client.channel(event.channel);
+    log(`StasisStart ${event.channel.name}`);
+    try {
+      await channel.answer();
+      const playback = client.playback();
+      const finished = playback.once('PlaybackFinished');
+      await channel.play({ media: 'sound:hello-world', playbackId: playback.id });
+      const { playback: done } = await finished;
+      log(`PlaybackFinished on ${channel.id} (${done.state}); hanging up`);
+    } catch (err) {
+      // A server without playback (or a missing sound) must not leave the caller waiting forever.
+      log(`error: ${(err as Error).message}`);
+    }
+    await channel.hangup().catch(() => undefined); // the caller may have hung up already
+  });
+  client.on('StasisEnd', (event) => log(`StasisEnd ${event.channel.name}`));
+
+  await new Promise<void>((resolve) => {
+    if (signal === undefined) return;
+    signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  client.close();
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
