@@ -21,34 +21,18 @@ import { Resampler } from '../src/media/codecs/resample.ts';
 import { DtmfDetector } from '../src/media/dsp/dtmf.ts';
 import { WavWriter } from '../src/media/wav/writer.ts';
 
+import { microArgs, runRounds, testFrames, type MicroCase } from './micro.ts';
+
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS = path.join(ROOT, 'bench', 'RESULTS.md');
 
-const args = process.argv.slice(2);
-if (args.includes('--help')) {
-  process.stdout.write('usage: node bench/codecs.ts [--quick] [--repeat N] [--write]\n');
-  process.exit(0);
-}
-const quick = args.includes('--quick');
-const write = args.includes('--write');
-const repeatAt = args.indexOf('--repeat');
-const repeat = repeatAt >= 0 ? Math.max(1, Number(args[repeatAt + 1] ?? 3)) : 3;
-const runMs = quick ? 250 : 1000;
+const args = microArgs('node bench/codecs.ts [--quick] [--repeat N] [--write]');
+const { quick, write, repeat, runMs } = args;
 
 // 50 different frames (one second of a 440 Hz + 1 kHz mix with noise), so every table region is exercised.
 const FRAMES = 50;
 const N = 160;
-const pcmFrames: Int16Array[] = [];
-let seed = 1;
-for (let f = 0; f < FRAMES; f++) {
-  const frame = new Int16Array(N);
-  for (let i = 0; i < N; i++) {
-    const t = f * N + i;
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    frame[i] = Math.round(9000 * Math.sin((2 * Math.PI * 440 * t) / 8000) + 6000 * Math.sin((2 * Math.PI * 1000 * t) / 8000) + ((seed % 2001) - 1000));
-  }
-  pcmFrames.push(frame);
-}
+const pcmFrames = testFrames(FRAMES, N);
 const ulawFrames = pcmFrames.map((f) => ulawEncode(f));
 const alawFrames = pcmFrames.map((f) => alawEncode(f));
 const wideFrames = pcmFrames.map((f) => new Resampler(8000, 16000).process(f));
@@ -68,11 +52,8 @@ process.on('exit', () => {
 });
 
 // Every case returns something derived from its output so the work cannot be optimised away.
-let sink = 0;
-interface Case {
-  readonly name: string;
+interface Case extends MicroCase {
   readonly group: 'baseline' | 'g711' | 'extra';
-  readonly run: (i: number) => number;
 }
 const cases: Case[] = [
   {
@@ -131,52 +112,22 @@ const cases: Case[] = [
   },
 ];
 
-/** Runs `c` for about `ms` milliseconds; returns frames per second. */
-function measure(c: Case, ms: number): number {
-  // Batches of 1000 keep the clock reads out of the measurement.
-  const batch = 1000;
-  let frames = 0;
-  const start = process.hrtime.bigint();
-  const deadline = start + BigInt(ms) * 1_000_000n;
-  let now = start;
-  let acc = 0;
-  while (now < deadline) {
-    for (let i = 0; i < batch; i++) acc += c.run(frames + i);
-    frames += batch;
-    now = process.hrtime.bigint();
-  }
-  sink += acc;
-  return frames / (Number(now - start) / 1e9);
-}
-
-const median = (values: number[]): number => {
-  const s = [...values].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
-
 // Sanity: the cases produce what they claim (a bench of broken code is worthless).
 if (ulawDecode(ulawEncode(new Int16Array([0, 1000, -1000])))[1] !== 988 || alawDecode(alawEncode(new Int16Array([0])))[0] !== 8) {
   throw new Error('codec self-check failed');
 }
 
-process.stderr.write(`warming up (${cases.length} cases)…\n`);
-for (const c of cases) measure(c, quick ? 50 : 200);
-const results = new Map<string, number[]>(cases.map((c) => [c.name, []]));
-for (let round = 0; round < repeat; round++) {
-  process.stderr.write(`round ${round + 1}/${repeat}\n`);
-  for (const c of cases) results.get(c.name)?.push(measure(c, runMs));
-}
+const results = runRounds(cases, args);
 
 const baselineName = (cases[0] as Case).name;
-const baseline = median(results.get(baselineName) ?? []);
+const baseline = results.get(baselineName) ?? Number.NaN;
 const fmtInt = (v: number): string => Math.round(v).toLocaleString('en-US');
 const TARGET = 2_000_000;
 const lines: string[] = [];
 lines.push('| Operation (20 ms frame, 160 samples at 8 kHz) | frames/s | ns/frame | vs baseline | target ≥ 2 M/s |');
 lines.push('|---|---:|---:|---:|---|');
 for (const c of cases) {
-  const fps = median(results.get(c.name) ?? []);
+  const fps = results.get(c.name) ?? Number.NaN;
   const verdict = c.group === 'g711' ? (fps >= TARGET ? 'met' : 'NOT met') : '';
   lines.push(`| ${c.name} | ${fmtInt(fps)} | ${(1e9 / fps).toFixed(1)} | ${(fps / baseline).toFixed(2)} | ${verdict} |`);
 }
@@ -222,7 +173,6 @@ const report = [
 ].join('\n');
 
 process.stdout.write(`${report}\n`);
-if (sink === 0.5) process.stdout.write('\n'); // keep `sink` observable
 
 if (write) {
   const existing = fs.existsSync(RESULTS) ? fs.readFileSync(RESULTS, 'utf8') : '# Ariadne benchmarks\n';

@@ -18,33 +18,16 @@ import { JitterBuffer } from '../src/media/rtp/jitter-buffer.ts';
 import { parseRtp, RTP_HEADER_LENGTH, serializeRtp, writeRtpHeader } from '../src/media/rtp/packet.ts';
 import { decodeTelephoneEvent, encodeTelephoneEvent } from '../src/media/rtp/rfc4733.ts';
 import { ReceiverStats } from '../src/media/rtp/rtcp.ts';
+import { microArgs, runRounds, testFrames, type MicroCase } from './micro.ts';
 import { appendResults, gitRev, int, isoNow, machineInfo, RESULTS } from './lib.ts';
 
-const args = process.argv.slice(2);
-if (args.includes('--help')) {
-  process.stdout.write('usage: node bench/rtp.ts [--quick] [--repeat N] [--write]\n');
-  process.exit(0);
-}
-const quick = args.includes('--quick');
-const write = args.includes('--write');
-const repeatAt = args.indexOf('--repeat');
-const repeat = repeatAt >= 0 ? Math.max(1, Number(args[repeatAt + 1] ?? 3)) : 3;
-const runMs = quick ? 250 : 1000;
+const args = microArgs('node bench/rtp.ts [--quick] [--repeat N] [--write]');
+const { quick, write, repeat, runMs } = args;
 
 // 50 different packets (a second of 440 Hz + 1 kHz + noise) so every table region is used.
 const FRAMES = 50;
 const N = 160;
-const pcm: Int16Array[] = [];
-let seed = 1;
-for (let f = 0; f < FRAMES; f++) {
-  const frame = new Int16Array(N);
-  for (let i = 0; i < N; i++) {
-    const t = f * N + i;
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    frame[i] = Math.round(9000 * Math.sin((2 * Math.PI * 440 * t) / 8000) + 6000 * Math.sin((2 * Math.PI * 1000 * t) / 8000) + ((seed % 2001) - 1000));
-  }
-  pcm.push(frame);
-}
+const pcm = testFrames(FRAMES, N);
 const packets = pcm.map((f, i) => serializeRtp({ marker: i === 0, payloadType: 0, sequenceNumber: i, timestamp: i * N, ssrc: 0x1234 }, ulawEncode(f)));
 const events = Array.from({ length: FRAMES }, (_, i) => encodeTelephoneEvent({ event: i % 16, end: i % 5 === 4, volume: 10, duration: i * 160 }));
 const decoded = new Int16Array(N);
@@ -52,11 +35,8 @@ const pulled = new Int16Array(N);
 const stats = new ReceiverStats(0x1234);
 const jb = new JitterBuffer();
 
-let sink = 0;
-interface Case {
-  readonly name: string;
+interface Case extends MicroCase {
   readonly main: boolean;
-  readonly run: (i: number) => number;
 }
 const cases: Case[] = [
   {
@@ -105,28 +85,6 @@ const cases: Case[] = [
   },
 ];
 
-function measure(c: Case, ms: number): number {
-  const batch = 1000;
-  let count = 0;
-  const start = process.hrtime.bigint();
-  const deadline = start + BigInt(ms) * 1_000_000n;
-  let now = start;
-  let acc = 0;
-  while (now < deadline) {
-    for (let i = 0; i < batch; i++) acc += c.run(count + i);
-    count += batch;
-    now = process.hrtime.bigint();
-  }
-  sink += acc;
-  return count / (Number(now - start) / 1e9);
-}
-
-const median = (values: number[]): number => {
-  const s = [...values].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-
 // Sanity: a round trip through the measured code gives the audio back (a bench of broken code is worthless).
 {
   const p = parseRtp(packets[3]!);
@@ -135,19 +93,13 @@ const median = (values: number[]): number => {
   if (Math.abs(decoded[10]! - pcm[3]![10]!) > 600) throw new Error('codec self-check failed');
 }
 
-process.stderr.write(`warming up (${cases.length} cases)…\n`);
-for (const c of cases) measure(c, quick ? 50 : 200);
-const results = new Map<string, number[]>(cases.map((c) => [c.name, []]));
-for (let round = 0; round < repeat; round++) {
-  process.stderr.write(`round ${round + 1}/${repeat}\n`);
-  for (const c of cases) results.get(c.name)!.push(measure(c, runMs));
-}
+const results = runRounds(cases, args);
 
-const baseline = median(results.get(cases[0]!.name)!);
+const baseline = results.get(cases[0]!.name)!;
 const TARGET = 1_800_000;
 const lines = ['| Operation (PCMU, 20 ms = 160 bytes) | packets/s | ns/packet | vs baseline | DESIGN.md 1.8 M/s |', '|---|---:|---:|---:|---|'];
 for (const c of cases) {
-  const pps = median(results.get(c.name)!);
+  const pps = results.get(c.name)!;
   lines.push(`| ${c.name} | ${int(pps)} | ${(1e9 / pps).toFixed(1)} | ${(pps / baseline).toFixed(2)} | ${c.main ? (pps >= TARGET ? 'met' : 'NOT met') : ''} |`);
 }
 
@@ -164,5 +116,4 @@ const report = [
 ].join('\n');
 
 process.stdout.write(`${report}\n`);
-if (sink === 0.5) process.stdout.write('\n'); // keeps `sink` observable
 if (write) appendResults(RESULTS, report, () => '# Ariadne benchmarks\n\n');

@@ -14,17 +14,11 @@
 import os from 'node:os';
 import { cseq, fromOf, serializeMessage, topVia, type SipMessage } from '../src/sip/message/message.ts';
 import { parseMessage } from '../src/sip/message/parser.ts';
-import { machineInfo, summarize } from './lib.ts';
+import { machineInfo } from './lib.ts';
+import { microArgs, runRounds, type MicroCase } from './micro.ts';
 
-const args = process.argv.slice(2);
-if (args.includes('--help')) {
-  process.stdout.write('usage: node bench/sip-parse.ts [--quick] [--repeat N]\n');
-  process.exit(0);
-}
-const quick = args.includes('--quick');
-const repeatAt = args.indexOf('--repeat');
-const repeat = repeatAt >= 0 ? Math.max(1, Number(args[repeatAt + 1] ?? 3)) : 3;
-const runMs = quick ? 250 : 1000;
+const args = microArgs('node bench/sip-parse.ts [--quick] [--repeat N]');
+const { repeat, runMs } = args;
 
 const sdp = [
   'v=0',
@@ -65,11 +59,8 @@ const messages: Buffer[] = Array.from({ length: 16 }, (_, i) =>
   ),
 );
 
-let sink = 0;
-interface Case {
-  readonly name: string;
+interface Case extends MicroCase {
   readonly target: boolean;
-  readonly run: (i: number) => number;
 }
 
 const parsed: SipMessage[] = messages.map((b) => parseMessage(b));
@@ -111,43 +102,14 @@ const cases: Case[] = [
   },
 ];
 
-/**
- * Runs `c` for about `ms` milliseconds of wall time; returns operations per second of this process's CPU time
- * (user + system). CPU time, not wall time, because this machine is shared: with other jobs running, wall time
- * counts the slices the scheduler gave to them.
- */
-function measure(c: Case, ms: number): number {
-  const batch = 200;
-  let count = 0;
-  const cpu0 = process.cpuUsage();
-  const start = process.hrtime.bigint();
-  const deadline = start + BigInt(ms) * 1_000_000n;
-  let now = start;
-  let acc = 0;
-  while (now < deadline) {
-    for (let i = 0; i < batch; i++) acc += c.run(count + i);
-    count += batch;
-    now = process.hrtime.bigint();
-  }
-  const cpu = process.cpuUsage(cpu0);
-  sink += acc;
-  return count / ((cpu.user + cpu.system) / 1e6);
-}
-
-const median = (values: number[]): number => summarize(values).p50;
-
 // Sanity: the codec round-trips the benchmark message byte for byte.
 if (!serializeMessage(parseMessage(messages[0] as Buffer)).equals(messages[0] as Buffer)) throw new Error('round-trip self-check failed');
 
-process.stderr.write(`warming up (${cases.length} cases)…\n`);
-for (const c of cases) measure(c, quick ? 50 : 300);
-const results = new Map<string, number[]>(cases.map((c) => [c.name, []]));
-for (let round = 0; round < repeat; round++) {
-  process.stderr.write(`round ${round + 1}/${repeat}\n`);
-  for (const c of cases) results.get(c.name)?.push(measure(c, runMs));
-}
+// Rates per second of this process's CPU time, not wall time: this machine is shared, and with other jobs
+// running wall time counts the slices the scheduler gave to them.
+const results = runRounds(cases, args, { clock: 'cpu', batch: 200, warmupMs: args.quick ? 50 : 300 });
 
-const baseline = median(results.get((cases[0] as Case).name) ?? []);
+const baseline = results.get((cases[0] as Case).name) ?? Number.NaN;
 const TARGET = 200_000;
 const fmtInt = (v: number): string => Math.round(v).toLocaleString('en-US');
 const lines = [
@@ -158,8 +120,7 @@ const lines = [
   '|---|---:|---:|---:|---|',
 ];
 for (const c of cases) {
-  const rate = median(results.get(c.name) ?? []);
+  const rate = results.get(c.name) ?? Number.NaN;
   lines.push(`| ${c.name} | ${fmtInt(rate)} | ${(1e6 / rate).toFixed(2)} | ${(rate / baseline).toFixed(2)} | ${c.target ? (rate >= TARGET ? 'met' : 'NOT met') : ''} |`);
 }
 process.stdout.write(lines.join('\n') + '\n');
-if (sink === 0.5) process.stdout.write('\n'); // keep `sink` observable
