@@ -1,8 +1,9 @@
 /**
  * Puts the media half of the composition root together, so `telephony.ts` only builds calls and hands them
  * here: the media host's port, channel sessions (ChannelMedia) and their audio features (mute, Echo(), the
- * detectors), snoop channels, bridges' media, music on hold (musiconhold.conf), tone zones (indications.conf),
- * ARI playbacks and recordings, and the dialplan applications and functions that play, record or listen.
+ * detectors), snoop and external media channels, bridges' media, music on hold (musiconhold.conf), tone zones
+ * (indications.conf), ARI playbacks and recordings, and the dialplan applications and functions that play,
+ * record or listen.
  *
  * Everything here speaks to the host only through `MediaPort` messages. `reloadMoh` and `reloadIndications`
  * re-read their configuration file; what is already playing goes on with what it has.
@@ -33,6 +34,9 @@ import { loadMusicOnHold } from './config/musiconhold.ts';
 import { mohApps } from './dialplan/apps/moh.ts';
 import { loadIndicationsConf } from './config/indications.ts';
 import type { MediaEnvironment } from './media/media-uri.ts';
+import { ExternalMedia } from './media/external/external-media.ts';
+import { loadRtpConf } from './config/rtp.ts';
+import { rtpConfOptions } from './media/rtp/session.ts';
 
 export interface MediaWiringOptions {
   readonly core: Core;
@@ -65,6 +69,16 @@ export function buildMedia(options: MediaWiringOptions) {
   core.apps.register(echoApp(channelAudio));
   const snoops = new SnoopChannels({ core, port: media, media: channelMedia, runStasis: (channel, data) => stasis.exec(channel, data, false) });
   core.channels.registerDriver(snoops);
+  // External media channels (ARI externalMedia): UnicastRTP, AudioSocket and WebSocket. rtp.conf is read per
+  // UnicastRTP channel, so its port range follows the file without a reload.
+  const externalMedia = new ExternalMedia({
+    core,
+    port: media,
+    media: channelMedia,
+    runStasis: (channel, data) => stasis.exec(channel, data, false),
+    rtpConf: () => rtpConfOptions(loadRtpConf(dirs.astetcdir).value),
+  });
+  externalMedia.register();
 
   // Music on hold (musiconhold.conf) and bridges' media: holding-bridge participants hear the default class.
   let mohClasses = loadMusicOnHold(dirs.astetcdir, dirs.astdatadir);
@@ -146,6 +160,7 @@ export function buildMedia(options: MediaWiringOptions) {
     channelMedia,
     channelAudio,
     snoops,
+    externalMedia,
     bridgeMedia,
     moh,
     mohClasses: () => mohClasses.value,

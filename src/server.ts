@@ -35,6 +35,7 @@ import { Core } from './core/core.ts';
 import { registerDialplanCommands } from './dialplan/show.ts';
 import { readVariableOrFunction, setVariableOrFunction } from './dialplan/substitute.ts';
 import { buildTelephony } from './telephony.ts';
+import { buildSip, type SipWiring } from './sip-wiring.ts';
 import { registerHintCommands } from './dialplan/hint-states.ts';
 import { channelHandlers } from './ari/resources/channels.ts';
 import { bridgeHandlers } from './ari/resources/bridges.ts';
@@ -49,6 +50,8 @@ import { registerAriCommands } from './cli/commands/ari.ts';
 import { registerHttpCommands } from './cli/commands/http.ts';
 import { registerCoreCommands } from './cli/commands/core.ts';
 import { registerMohCommands } from './cli/commands/moh.ts';
+import { pjsipConsoleDeps, registerPjsipCommands } from './cli/commands/pjsip.ts';
+import { dynamicConfigHandlers } from './ari/resources/dynamic-config.ts';
 import { registerMediaCommands } from './cli/commands/media.ts';
 
 export { PROJECT_ROOT };
@@ -93,6 +96,8 @@ export interface Ariadne {
   readonly media: MediaPort;
   /** Gives a channel a media session on demand (tests tap sessions through `media`). */
   readonly channelMedia: { ensure(channelId: string): boolean };
+  /** SIP: the stack, the PJSIP driver, pjsip.conf in effect and the bound transports (sip-wiring.ts). */
+  readonly sip: SipWiring;
   readonly commands: CommandRegistry;
   readonly control: ControlServer | undefined;
   readonly asterisk: AsteriskConfig;
@@ -152,7 +157,7 @@ export async function startAriadne(opts: StartOptions = {}): Promise<Ariadne> {
   const commands = new CommandRegistry();
   const state = wireDeviceStatesAndMailboxes({ astdbPath: astdbFile(dirs.astdbdir), logger, commands, modules });
 
-  const { core, engine, functions, stasis, broadcast, hintStates, media, channelMedia, channelAudio, snoops, playbacks, recordings, moh, mohClasses, reloadMoh, indications, reloadIndications, reloadDialplan, close: closeTelephony } = buildTelephony({
+  const { core, engine, functions, stasis, broadcast, hintStates, media, channelMedia, channelAudio, snoops, externalMedia, playbacks, recordings, moh, mohClasses, reloadMoh, indications, reloadIndications, reloadDialplan, close: closeTelephony } = buildTelephony({
     directories: dirs,
     logger,
     report,
@@ -162,6 +167,18 @@ export async function startAriadne(opts: StartOptions = {}): Promise<Ariadne> {
     defaultLanguage: asterisk.options.defaultlanguage,
   });
   const globals = core.globals;
+  // SIP (res_pjsip/chan_pjsip): always built, as Asterisk always loads it; without transports nothing listens.
+  const sip = await buildSip({
+    etcDir: dirs.astetcdir,
+    core,
+    media,
+    ensureSession: (id) => channelMedia.ensure(id),
+    setInbandDtmf: (id, on) => void channelAudio.setInbandDtmf(id, on),
+    logger,
+    report,
+    apps,
+    deviceStates: state.states,
+  });
 
   const http = new HttpServer({ config: withOverrides(httpLoaded.value, opts), logger: logger.child('http') });
 
@@ -242,6 +259,8 @@ export async function startAriadne(opts: StartOptions = {}): Promise<Ariadne> {
       recordings,
       audio: channelAudio,
       snoops,
+      externalMedia,
+      rtpStatistics: (channel) => (channel.tech.name === 'PJSIP' ? sip.driver.legOf(channel)?.rtp?.stats() : 'unsupported'),
       variables: {
         get: (ch, name) => readVariableOrFunction(name, engine.scope(ch)),
         set: (ch, name, value) => void setVariableOrFunction(name, value, engine.scope(ch)),
@@ -249,6 +268,7 @@ export async function startAriadne(opts: StartOptions = {}): Promise<Ariadne> {
     }),
     ...bridgeHandlers({ core, playbacks, moh, recordings }),
     ...endpointHandlers({ channels: core.channels }),
+    ...dynamicConfigHandlers({ pjsip: () => sip.push }),
     ...soundHandlers({ soundsDir: path.join(dirs.astdatadir, 'sounds') }),
     ...playbackHandlers({ playbacks }),
     ...recordingHandlers({ recordings }),
@@ -317,6 +337,9 @@ export async function startAriadne(opts: StartOptions = {}): Promise<Ariadne> {
   // Asterisk's built-in `indications` module (indications.conf); `module reload indications` finds it here.
   modules.register({ name: 'indications.so', description: 'Indication Tone Handling', supportLevel: 'core', running: true, reload: reloadIndications });
   modules.register({ name: 'res_http_websocket.so', description: 'HTTP WebSocket Support', supportLevel: 'core', running: true });
+  modules.register({ name: 'res_pjsip.so', description: 'Basic SIP resource', supportLevel: 'core', running: true, reload: async () => void (await sip.reload()), useCount: () => sip.driver.channels.length });
+  modules.register({ name: 'chan_pjsip.so', description: 'PJSIP Channel Driver', supportLevel: 'core', running: true, useCount: () => sip.driver.channels.length });
+  modules.register({ name: 'res_rtp_asterisk.so', description: 'Asterisk RTP Stack', supportLevel: 'core', running: true });
 
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((r) => (resolveStopped = r));
@@ -338,6 +361,7 @@ export async function startAriadne(opts: StartOptions = {}): Promise<Ariadne> {
       ari.close();
       await http.close();
       for (const ch of core.channels.list()) ch.hangup();
+      await sip.close();
       await closeTelephony();
       state.close();
       await control?.close();
@@ -351,6 +375,9 @@ export async function startAriadne(opts: StartOptions = {}): Promise<Ariadne> {
   registerDialplanCommands(commands, { dialplan: () => engine.dialplan, reload: reloadDialplan });
   registerHintCommands(commands, hintStates);
   registerMohCommands(commands, { classes: () => mohClasses().classes, reload: reloadMoh });
+  // `rtp set debug on|off` sets this flag (RTP packet logging reads it).
+  const rtpDebug = { enabled: false };
+  registerPjsipCommands(commands, pjsipConsoleDeps(sip, () => core.now(), rtpDebug));
   registerMediaCommands(commands, { indications });
   registerAriCommands(commands, {
     config: () => ariConfig,
@@ -406,6 +433,7 @@ export async function startAriadne(opts: StartOptions = {}): Promise<Ariadne> {
   try {
     await http.start();
   } catch (err) {
+    await sip.close();
     state.close();
     await logger.close();
     const e = err as NodeJS.ErrnoException;
@@ -427,7 +455,7 @@ export async function startAriadne(opts: StartOptions = {}): Promise<Ariadne> {
       `; console: ariadne -r`,
   );
 
-  return { logger, http, ari, apps, modules, core, media, channelMedia, commands, control, asterisk, stopped, stop, reload };
+  return { logger, http, ari, apps, modules, core, media, channelMedia, sip, commands, control, asterisk, stopped, stop, reload };
 }
 
 function hostPort(b: { address: string; port: number }): string {

@@ -115,8 +115,8 @@ export function buildTelephony(options: TelephonyOptions) {
     channelStates.close();
     await mediaWiring.close();
   };
-  const { media, channelMedia, channelAudio, snoops, bridgeMedia, moh, mohClasses, reloadMoh, playbacks, recordings, indications, reloadIndications, mediaEnvironment } = mediaWiring;
-  return { core, engine, functions, stasis, broadcast, hintStates, media, channelMedia, channelAudio, snoops, bridgeMedia, moh, mohClasses, reloadMoh, playbacks, recordings, indications, reloadIndications, mediaEnvironment, reloadDialplan, close };
+  const { media, channelMedia, channelAudio, snoops, externalMedia, bridgeMedia, moh, mohClasses, reloadMoh, playbacks, recordings, indications, reloadIndications, mediaEnvironment } = mediaWiring;
+  return { core, engine, functions, stasis, broadcast, hintStates, media, channelMedia, channelAudio, snoops, externalMedia, bridgeMedia, moh, mohClasses, reloadMoh, playbacks, recordings, indications, reloadIndications, mediaEnvironment, reloadDialplan, close };
 }
 
 export type Telephony = ReturnType<typeof buildTelephony>;

@@ -7,6 +7,7 @@
 import type { CoreMessage } from '../core/bus.ts';
 import type { ChannelSnapshot } from '../core/channel.ts';
 import type { BridgeSnapshot } from '../core/bridge.ts';
+import type { EndpointEventMessage } from '../sip/state.ts';
 
 /** Fields every message to an application carries. */
 export interface AppMessageBase {
@@ -119,6 +120,8 @@ export type AppMessage =
   | ApplicationReplaced
   | PlaybackEvent
   | RecordingEvent
+  /** EndpointStateChange, PeerStatusChange, ContactStatusChange (src/sip/state.ts). */
+  | EndpointEventMessage
   | CallBroadcast
   | CallClaimed
   | DeviceStateChanged

@@ -191,8 +191,8 @@ describe('/asterisk', () => {
     assert.ok(fs.readdirSync(logDir).some((f) => f.startsWith('e2e-test')), fs.readdirSync(logDir).join(','));
   });
 
-  it('answers 501 for dynamic configuration, which belongs to a later issue', async () => {
-    const res = await json('GET', '/asterisk/config/dynamic/res_pjsip/endpoint/x');
-    assert.deepEqual(res, { status: 501, body: { message: 'Not implemented' } });
+  it("answers Asterisk's 404s for dynamic configuration it does not have (test/e2e/dynamic-config.test.ts has the rest)", async () => {
+    assert.deepEqual(await json('GET', '/asterisk/config/dynamic/res_pjsip/endpoint/x'), { status: 404, body: { message: "Object with id 'x' not found" } });
+    assert.deepEqual(await json('GET', '/asterisk/config/dynamic/res_nope/endpoint/x'), { status: 404, body: { message: "configClass 'res_nope' not found" } });
   });
 });

@@ -76,8 +76,9 @@ describe('/endpoints', () => {
     assert.deepEqual(Object.keys((list.body as object[])[0] as object), ['technology', 'resource', 'state', 'channel_ids'], 'field order');
     assert.deepEqual(await call('GET', '/endpoints/Fake'), { status: 200, body: [alice, bob] });
     assert.deepEqual(await call('GET', '/endpoints/fake'), { status: 200, body: [alice, bob] }, 'technology in any case');
-    // A technology with endpoints but none configured lists an empty array, not a 404.
-    assert.deepEqual(await call('GET', '/endpoints/Empty'), { status: 200, body: [] });
+    // A technology with no endpoint yet is unknown to ARI, as in Asterisk (whose per-technology endpoint appears
+    // with the first endpoint: its reference answers /endpoints/PJSIP with 404 while pjsip.conf has none).
+    assert.deepEqual(await call('GET', '/endpoints/Empty'), { status: 404, body: { message: 'No Endpoints found - invalid tech Empty' } });
     assert.deepEqual(await call('GET', '/endpoints/Nope'), { status: 404, body: { message: 'No Endpoints found - invalid tech Nope' } });
 
     assert.deepEqual(await call('GET', '/endpoints/Fake/alice'), { status: 200, body: alice });

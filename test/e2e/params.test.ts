@@ -218,8 +218,8 @@ describe('request parameters and bodies', () => {
 
   it('answers 501 Not implemented for operations whose capability comes later', async () => {
     for (const [method, p] of [
-      ['GET', '/asterisk/config/dynamic/res_pjsip/endpoint/x'],
-      ['DELETE', '/asterisk/config/dynamic/res_pjsip/endpoint/x'],
+      ['PUT', '/endpoints/sendMessage?to=pjsip:alice&from=bob'],
+      ['POST', '/endpoints/refer?to=pjsip:alice&from=bob&refer_to=sip:x@example.com'],
     ] as const) {
       const res = await srv.ari(method, p);
       assert.equal(res.status, 501, `${method} ${p}`);

@@ -142,6 +142,12 @@ export function toWire(message: AppMessage, asteriskId: string): Record<string, 
     case 'PlaybackContinuing':
     case 'PlaybackFinished':
       return { type: message.type, timestamp, playback: { ...message.playback }, ...tail };
+    case 'EndpointStateChange':
+    case 'PeerStatusChange':
+    case 'ContactStatusChange': {
+      const { application: _a, timestamp: _t, type, ...body } = message;
+      return { type, timestamp, ...body, ...tail };
+    }
     case 'RecordingStarted':
     case 'RecordingFinished':
     case 'RecordingFailed':

@@ -7,7 +7,7 @@
  * the playback service (`media/playback-service.ts`), music on hold and silence to the MOH service
  * (`media/moh.ts`), `record` to the recording service (`media/recording-service.ts`); without those services the
  * operations stay pending (501 after the channel checks). Snoop channels come from `media/snoop-channels.ts`,
- * mute goes to `media/channel-audio.ts`.
+ * external media channels from `media/external/`, mute goes to `media/channel-audio.ts`.
  */
 
 import type { Core } from '../../core/core.ts';
@@ -25,6 +25,7 @@ import type { Params } from '../params.ts';
 import { channelJson } from '../events/to-wire.ts';
 import type { PlaybackService } from '../../media/playback-service.ts';
 import type { SnoopChannels } from '../../media/snoop-channels.ts';
+import { ExternalConnectError, type ExternalMedia } from '../../media/external/external-media.ts';
 import type { MuteDirection, SnoopDirection } from '../../media/engine/protocol.ts';
 import type { MohService } from '../../media/moh.ts';
 import type { RecordingService } from '../../media/recording-service.ts';
@@ -47,6 +48,13 @@ export interface ChannelResourceDeps {
   readonly audio?: { mute(channelId: string, direction: MuteDirection, muted: boolean): boolean };
   /** Snoop channels; without it `snoop` stays pending (501). */
   readonly snoops?: SnoopChannels;
+  /** External media channels (UnicastRTP, AudioSocket, WebSocket); without it `externalMedia` stays pending (501). */
+  readonly externalMedia?: ExternalMedia;
+  /**
+   * A channel's RTP statistics (ARI RTPstat): `unsupported` for a technology without RTP (Local...), undefined when
+   * the channel has no RTP session (yet); without it `rtpstatistics` stays pending (501).
+   */
+  readonly rtpStatistics?: (channel: Channel) => object | 'unsupported' | undefined;
   /** Music on hold and silence; without it those stay pending (501). */
   readonly moh?: MohService;
   /** Recordings; without it `record` stays pending (501). */
@@ -235,6 +243,49 @@ export function channelHandlers(deps: ChannelResourceDeps): HandlerMap {
       }
     },
   };
+  /**
+   * `externalMedia`: 200 with the new channel (Down; it is answered as it enters `app`) and, as Asterisk adds,
+   * `channelvars` with all its variables (UNICASTRTP_LOCAL_ADDRESS/PORT tell where to send RTP). Checks and
+   * messages are Asterisk's (media/external/external-media.ts); better than Asterisk: an unusable format or
+   * AudioSocket id is 400 (Asterisk: 500), a peer that cannot be reached is 500 saying why.
+   */
+  const externalMedia = {
+    messages: {
+      missing: { app: 'app cannot be empty', format: 'format cannot be empty' },
+      invalid: { direction: 'Invalid direction specified' },
+    },
+    handle: async (ctx: AriContext): Promise<AriResult> => {
+      const external = deps.externalMedia;
+      if (!external) throw new AriError(501, 'Not implemented');
+      const p = ctx.params;
+      const app = p.string('app') ?? '';
+      const vars = bodyVariables(p.object('variables'));
+      try {
+        const { channel, variables } = await external.create({
+          app,
+          channelId: p.string('channelId'),
+          externalHost: p.string('external_host'),
+          encapsulation: p.string('encapsulation'),
+          transport: p.string('transport'),
+          connectionType: p.string('connection_type'),
+          format: p.string('format'),
+          direction: p.string('direction'),
+          data: p.string('data'),
+          transportData: p.string('transport_data'),
+          variables: vars.values,
+          setVariable,
+          onCreated: (ch) => {
+            for (const name of vars.reported) ch.reportVariable(name);
+            if (stasis.apps.get(app)) stasis.subscribe(app, 'channels', ch.id);
+          },
+        });
+        return { status: 200, body: { ...channelJson(channel.snapshot()), channelvars: variables } };
+      } catch (err) {
+        if (err instanceof ExternalConnectError) throw new AriError(500, err.message);
+        throw err;
+      }
+    },
+  };
   /** `mute` / `unmute`: the channel's media session mutes the direction (default both). */
   const mute = (muted: boolean) => ({
     messages: { invalid: { direction: 'Invalid direction specified' } },
@@ -248,6 +299,7 @@ export function channelHandlers(deps: ChannelResourceDeps): HandlerMap {
   return {
     ...media,
     ...(deps.snoops ? { 'channels.snoopChannel': snoop, 'channels.snoopChannelWithId': snoop } : {}),
+    ...(deps.externalMedia ? { 'channels.externalMedia': externalMedia } : {}),
     ...(deps.playbacks ? { 'channels.play': play, 'channels.playWithId': play } : {}),
     // `record`: 201 with the LiveRecording (state `queued`) and its Location; it records what the channel says.
     // A bridged channel is refused (409) as the spec says; Asterisk answers 201 and then fails the recording.
@@ -323,6 +375,18 @@ export function channelHandlers(deps: ChannelResourceDeps): HandlerMap {
       },
     },
     'channels.get': { handle: ({ params }) => ({ status: 200, body: channelJson(find(params).snapshot()) }) },
+    // Asterisk's checks in order: the channel, a technology with RTP (403 otherwise), its RTP instance.
+    'channels.rtpstatistics': {
+      ...(deps.rtpStatistics ? {} : { pending: true }),
+      handle: ({ params }) => {
+        const channel = find(params);
+        if (!deps.rtpStatistics) throw new AriError(501, 'Not implemented');
+        const stats = deps.rtpStatistics(channel);
+        if (stats === 'unsupported') throw new AriError(403, 'Unsupported channel type');
+        if (stats === undefined) throw new AriError(404, 'RTP info not found');
+        return { status: 200, body: stats };
+      },
+    },
     'channels.hangup': {
       messages: { invalid: { reason: 'Invalid reason for hangup reason provided' } },
       handle: ({ params }) => {

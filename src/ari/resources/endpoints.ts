@@ -33,7 +33,8 @@ export function endpointHandlers(deps: EndpointResourceDeps): HandlerMap {
       handle: ({ params }) => {
         const tech = params.string('tech') ?? '';
         const list = ofTech(tech);
-        if (!list) throw new AriError(404, `No Endpoints found - invalid tech ${tech}`);
+        // Asterisk knows a technology's endpoints only once it has one (PJSIP without pjsip.conf endpoints is 404).
+        if (!list || list.length === 0) throw new AriError(404, `No Endpoints found - invalid tech ${tech}`);
         return { status: 200, body: list.map(endpointJson) };
       },
     },

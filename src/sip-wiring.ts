@@ -1,0 +1,182 @@
+/**
+ * The SIP half of the composition root: reads pjsip.conf and rtp.conf, starts the `SipStack` on the configured
+ * transports and registers the PJSIP channel technology (`PjsipDriver`) in core. Like Asterisk's res_pjsip it is
+ * always loaded: without pjsip.conf (or without transports) nothing listens, and `PJSIP/...` dial strings fail
+ * for want of endpoints. A transport that cannot bind is logged and the stack starts without transports (the
+ * server still runs, as Asterisk does).
+ *
+ * `buildSip(...)` resolves with (a stable shape; console commands and ARI endpoint events build on it):
+ * - `stack`: the SipStack (transports, registrar, qualify, dialogs);
+ * - `driver`: the PjsipDriver (`endpoints()`, `endpointState(id)`, `channels`, `legOf(channel)`);
+ * - `config()`: the pjsip.conf in effect; `rtpConfig()`: the rtp.conf in effect;
+ * - `transports()`: what is bound (`[{ id, protocol, address, port }]`, the real port when pjsip.conf says 0);
+ * - `reload()`: re-reads both files; new endpoints/aors/auths/identifies apply to the next request, calls in
+ *   progress keep going; transports are not re-bound (Asterisk needs a restart for most transport changes
+ *   too). Resolves with a one-line summary;
+ * - `close()`: hangs up SIP calls and closes the stack.
+ */
+
+import type { Diagnostic } from './config/types.ts';
+import { diffPjsip, loadPjsipConf, type PjsipConfig } from './config/pjsip.ts';
+import { loadRtpConf, type RtpConfig } from './config/rtp.ts';
+import type { Core } from './core/core.ts';
+import type { MediaPort } from './media/engine/port.ts';
+import type { RootLogger } from './shared/logger.ts';
+import { PjsipDriver } from './sip/driver/pjsip-driver.ts';
+import { SipStack, type ContactStatusEvent, type SipStackOptions } from './sip/stack.ts';
+import type { DeviceStateRegistry } from './core/device-states.ts';
+import { connectEndpointEvents, type EndpointEvents, type EndpointEventsOptions } from './sip/endpoint-events.ts';
+import { PjsipPushConfig } from './sip/push-config.ts';
+import { EndpointStates, type EndpointStateSink } from './sip/state.ts';
+
+export interface SipWiringOptions {
+  readonly etcDir: string;
+  readonly core: Core;
+  readonly media: MediaPort;
+  /** ChannelMedia.ensure: a channel's media session. */
+  readonly ensureSession: (channelId: string) => boolean;
+  /** ChannelAudio.setInbandDtmf, for dtmf_mode=inband. */
+  readonly setInbandDtmf?: (channelId: string, enabled: boolean) => void;
+  readonly logger: RootLogger;
+  readonly report: (diagnostics: readonly Diagnostic[]) => void;
+  /** Passed to the stack: contact status changes (for ContactStatusChange/PeerStatusChange events). */
+  readonly onContactStatus?: (event: ContactStatusEvent) => void;
+  readonly onContactChange?: SipStackOptions['onContactChange'];
+  /** Stasis applications, for endpoint events (ContactStatusChange, PeerStatusChange, EndpointStateChange). */
+  readonly apps?: EndpointEventsOptions['apps'];
+  /** Device states: `PJSIP/<endpoint>` follows the endpoint state. */
+  readonly deviceStates?: DeviceStateRegistry;
+}
+
+export interface SipTransportView {
+  readonly id: string;
+  readonly protocol: string;
+  readonly address: string;
+  readonly port: number;
+}
+
+export interface SipWiring {
+  readonly stack: SipStack;
+  readonly driver: PjsipDriver;
+  config(): PjsipConfig;
+  rtpConfig(): RtpConfig;
+  transports(): SipTransportView[];
+  reload(): Promise<string>;
+  close(): Promise<void>;
+  /** Endpoint and contact states from registrations and qualify (src/sip/state.ts). */
+  readonly states: EndpointStates;
+  /** pjsip.conf plus objects pushed through ARI (`/asterisk/config/dynamic/res_pjsip/...`). */
+  readonly push: PjsipPushConfig;
+  /** Endpoint events to Stasis applications and the `PJSIP/<endpoint>` device states. */
+  readonly endpointEvents: EndpointEvents;
+}
+
+export async function buildSip(options: SipWiringOptions): Promise<SipWiring> {
+  const log = options.logger.child('pjsip');
+  const loadPjsip = (): PjsipConfig => {
+    const loaded = loadPjsipConf(options.etcDir);
+    options.report(loaded.diagnostics);
+    return loaded.value;
+  };
+  const loadRtp = (): RtpConfig => {
+    const loaded = loadRtpConf(options.etcDir);
+    options.report(loaded.diagnostics);
+    return loaded.value;
+  };
+  let rtp = loadRtp();
+  const config = loadPjsip();
+  // Endpoint states follow the registrar and qualify; their announcements go out once the driver exists.
+  let events: EndpointEvents | undefined;
+  const sink: EndpointStateSink = {
+    contactStatus: (endpoint, info) => events?.sink.contactStatus?.(endpoint, info),
+    endpointState: (endpoint, state) => events?.sink.endpointState?.(endpoint, state),
+  };
+  const states = new EndpointStates({ config, sink });
+  const stackOptions: SipStackOptions = {
+    config,
+    logger: log,
+    onContactStatus: (event) => {
+      states.qualified(event.aor, event.uri, event.status, event.rttUs);
+      options.onContactStatus?.(event);
+    },
+    onContactChange: (aor, binding, change) => {
+      if (change === 'created') states.contactAdded(aor, binding.uri);
+      else if (change === 'removed') states.contactRemoved(aor, binding.uri);
+      options.onContactChange?.(aor, binding, change);
+    },
+  };
+  let stack: SipStack;
+  try {
+    stack = await SipStack.start(stackOptions);
+  } catch (err) {
+    log.error(`SIP transports could not be opened (${(err as Error).message}); SIP is not listening`);
+    stack = await SipStack.start({ ...stackOptions, config: { ...config, transport: new Map() } });
+    stack.updateConfig(config);
+  }
+  const driver = new PjsipDriver({
+    core: options.core,
+    stack,
+    media: options.media,
+    ensureSession: options.ensureSession,
+    rtpConfig: () => rtp,
+    ...(options.setInbandDtmf === undefined ? {} : { setInbandDtmf: options.setInbandDtmf }),
+    logger: log,
+    endpointState: (id) => states.state(id),
+  });
+  options.core.channels.registerDriver(driver);
+  // Objects pushed through ARI join pjsip.conf's; transports stay as bound.
+  const push = new PjsipPushConfig({
+    file: stack.config,
+    etcDir: options.etcDir,
+    apply: (merged) => {
+      stack.updateConfig(merged);
+      states.updateConfig(merged);
+    },
+  });
+  events = connectEndpointEvents({
+    core: options.core,
+    ...(options.apps === undefined ? {} : { apps: options.apps }),
+    ...(options.deviceStates === undefined ? {} : { deviceStates: options.deviceStates }),
+    snapshot: (resource) => {
+      const e = driver.endpoints().find((v) => v.resource === resource);
+      return { technology: 'PJSIP', resource, state: e?.state ?? 'offline', channel_ids: [...(e?.channelIds ?? [])] };
+    },
+    endpoint: (resource) => {
+      const state = states.state(resource);
+      return state === undefined ? undefined : { state, busyAt: stack.config.endpoint.get(resource)?.deviceStateBusyAt ?? 0 };
+    },
+  });
+  for (const t of stack.transports.list) {
+    log.verbose(2, `SIP transport '${t.id}' listening on ${t.protocol.toUpperCase()} ${t.local.address}:${t.local.port}`);
+  }
+
+  let closed = false;
+  return {
+    stack,
+    driver,
+    config: () => stack.config,
+    rtpConfig: () => rtp,
+    transports: () => stack.transports.list.map((t) => ({ id: t.id, protocol: t.protocol, address: t.local.address, port: t.local.port })),
+    reload: async () => {
+      const before = stack.config;
+      const after = loadPjsip();
+      rtp = loadRtp();
+      // Transports stay as bound; keep the running ones in the config the stack sees.
+      const merged = push.setFile({ ...after, transport: before.transport });
+      const changes = diffPjsip(before, merged);
+      stack.updateConfig(merged);
+      states.updateConfig(merged);
+      return changes.length === 0 ? 'pjsip.conf unchanged' : `pjsip.conf reloaded: ${changes.length} object(s) changed`;
+    },
+    states,
+    push,
+    endpointEvents: events,
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      events?.close();
+      driver.close();
+      await stack.close();
+    },
+  };
+}
