@@ -452,10 +452,20 @@ export async function startAriadne(opts: StartOptions = {}): Promise<Ariadne> {
   log.notice(
     `Ariadne ${ARIADNE_VERSION} ready: ARI on ${bound.plain ? `http://${hostPort(bound.plain)}/ari` : '(HTTP disabled)'}` +
       (bound.tls ? ` and https://${hostPort(bound.tls)}/ari` : '') +
+      sipReady(sip.transports()) +
       `; console: ariadne -r`,
   );
 
   return { logger, http, ari, apps, modules, core, media, channelMedia, sip, commands, control, asterisk, stopped, stop, reload };
+}
+
+/** Where SIP listens and what to call, for the ready line (a newcomer's first question). */
+function sipReady(transports: readonly { protocol: string; address: string; port: number }[]): string {
+  const first = transports[0];
+  if (!first) return '';
+  const where = transports.map((t) => `${t.protocol}:${hostPort(t)}`).join(', ');
+  const host = first.address === '0.0.0.0' || first.address === '::' ? '127.0.0.1' : first.address;
+  return `; SIP on ${where} (call sip:1000@${hostPort({ address: host, port: first.port })}, or start with --demo)`;
 }
 
 function hostPort(b: { address: string; port: number }): string {

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import dgram from 'node:dgram';
 import net from 'node:net';
 import path from 'node:path';
 import { makeConfigTree, openEvents } from '../helpers/ariadne.ts';
@@ -21,11 +22,21 @@ async function freePort(): Promise<number> {
   });
 }
 
-test('--demo calls 1000@from-trunk and the hello-world app gets StasisStart', async (t) => {
+async function freeUdpPort(): Promise<number> {
+  const s = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', () => resolve()));
+  const port = s.address().port;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
+test('--demo calls 1000@from-trunk and the hello-world app gets StasisStart; the ready line says how to call', async (t) => {
   const port = await freePort();
+  const sipPort = await freeUdpPort();
   const tree = makeConfigTree({
     'extensions.conf': fs.readFileSync(path.join(PROJECT_ROOT, 'configs', 'extensions.conf'), 'utf8'),
     'http.conf': `[general]\nenabled = yes\nbindaddr = 127.0.0.1\nbindport = ${port}\n`,
+    'pjsip.conf': `[transport-udp]\ntype = transport\nprotocol = udp\nbind = 127.0.0.1:${sipPort}\n`,
   });
   const child = spawn(path.join(PROJECT_ROOT, 'bin', 'ariadne'), ['-C', tree.asteriskConf, '--demo'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -51,4 +62,6 @@ test('--demo calls 1000@from-trunk and the hello-world app gets StasisStart', as
   assert.match(start.channel.name, /^Local\/1000@from-trunk-[0-9a-f]{8};2$/);
   assert.deepEqual([start.channel.dialplan.context, start.channel.dialplan.exten], ['from-trunk', '1000']);
   assert.match(out, /demo call Local\/1000@from-trunk-[0-9a-f]{8};1 placed/);
+  // A newcomer learns from the log where to call.
+  assert.ok(out.includes(`SIP on udp:127.0.0.1:${sipPort} (call sip:1000@127.0.0.1:${sipPort}, or start with --demo)`), out);
 });
