@@ -33,7 +33,6 @@ function usage(out: NodeJS.WriteStream): void {
   const width = Math.max(...examples.map((e) => e.name.length));
   out.write('Usage: npm run example -- <name>    (ARI_URL, ARI_USERNAME, ARI_PASSWORD from the environment)\n\nExamples:\n');
   for (const e of examples) out.write(`  ${e.name.padEnd(width)}  ${e.summary}\n`);
-  out.write('  (voice-bot over externalMedia: coming with SIP/RTP, issue 5)\n');
 }
 
 async function main(argv: readonly string[]): Promise<number> {

@@ -18,7 +18,7 @@ import { until } from './harness.ts';
 
 const NODE = process.execPath;
 const SCRIPT = path.join(PROJECT_ROOT, 'scripts', 'example.ts');
-const EXAMPLES = ['conference', 'hello-world', 'ivr', 'mwi', 'originate-and-bridge', 'playback-controls', 'presence', 'record-and-playback'];
+const EXAMPLES = ['conference', 'hello-world', 'ivr', 'mwi', 'originate-and-bridge', 'playback-controls', 'presence', 'record-and-playback', 'voice-bot'];
 
 test('example script: lists the examples; an unknown name exits 1', async () => {
   const run = promisify(execFile);
