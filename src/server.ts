@@ -178,6 +178,18 @@ export async function startAriadne(opts: StartOptions = {}): Promise<Ariadne> {
     report,
     apps,
     deviceStates: state.states,
+    mailboxes: state.mailboxes,
+  });
+  // PJSIP_TRANSFER_HANDLING(): `ari-only` hands a phone's REFER to the Stasis application (ChannelTransfer).
+  functions.register({
+    name: 'PJSIP_TRANSFER_HANDLING',
+    synopsis: 'Set how transfers are handled for a PJSIP channel',
+    syntax: 'PJSIP_TRANSFER_HANDLING()',
+    write: (scope, _args, value) => {
+      const channel = scope.channel === undefined ? undefined : core.channels.get(scope.channel.uniqueid);
+      if (channel === undefined || channel.tech.name !== 'PJSIP') return void scope.warn?.('Cannot call PJSIP_TRANSFER_HANDLING on a non-PJSIP channel');
+      if (!sip.transfers.setHandling(channel, value)) scope.warn?.(`Cannot set unknown transfer handling '${value}' on channel '${channel.name}', transfer handling will remain unchanged.`);
+    },
   });
 
   const http = new HttpServer({ config: withOverrides(httpLoaded.value, opts), logger: logger.child('http') });
@@ -261,13 +273,15 @@ export async function startAriadne(opts: StartOptions = {}): Promise<Ariadne> {
       snoops,
       externalMedia,
       rtpStatistics: (channel) => (channel.tech.name === 'PJSIP' ? sip.driver.legOf(channel)?.rtp?.stats() : 'unsupported'),
+      redirect: (channel, resource) => (channel.tech.name === 'PJSIP' ? sip.driver.redirect(channel, resource) : 'unsupported'),
+      transferProgress: (channel, state) => void sip.transfers.progress(channel, state),
       variables: {
         get: (ch, name) => readVariableOrFunction(name, engine.scope(ch)),
         set: (ch, name, value) => void setVariableOrFunction(name, value, engine.scope(ch)),
       },
     }),
     ...bridgeHandlers({ core, playbacks, moh, recordings }),
-    ...endpointHandlers({ channels: core.channels }),
+    ...endpointHandlers({ channels: core.channels, messaging: sip.messaging }),
     ...dynamicConfigHandlers({ pjsip: () => sip.push }),
     ...soundHandlers({ soundsDir: path.join(dirs.astdatadir, 'sounds') }),
     ...playbackHandlers({ playbacks }),

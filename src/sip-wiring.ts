@@ -23,11 +23,15 @@ import type { Core } from './core/core.ts';
 import type { MediaPort } from './media/engine/port.ts';
 import type { RootLogger } from './shared/logger.ts';
 import { PjsipDriver } from './sip/driver/pjsip-driver.ts';
+import { SipMessaging } from './sip/driver/messaging.ts';
+import { SipTransfers } from './sip/driver/transfer.ts';
 import { SipStack, type ContactStatusEvent, type SipStackOptions } from './sip/stack.ts';
 import type { DeviceStateRegistry } from './core/device-states.ts';
 import { connectEndpointEvents, type EndpointEvents, type EndpointEventsOptions } from './sip/endpoint-events.ts';
 import { PjsipPushConfig } from './sip/push-config.ts';
 import { EndpointStates, type EndpointStateSink } from './sip/state.ts';
+import { OutboundRegistrations, stackRegistrationClient } from './sip/outbound-registration.ts';
+import { Mwi, type MailboxSource } from './sip/mwi.ts';
 
 export interface SipWiringOptions {
   readonly etcDir: string;
@@ -46,6 +50,8 @@ export interface SipWiringOptions {
   readonly apps?: EndpointEventsOptions['apps'];
   /** Device states: `PJSIP/<endpoint>` follows the endpoint state. */
   readonly deviceStates?: DeviceStateRegistry;
+  /** Mailboxes (ARI `/mailboxes`): their counts go to phones as MWI NOTIFYs (src/sip/mwi.ts). */
+  readonly mailboxes?: MailboxSource;
 }
 
 export interface SipTransportView {
@@ -69,6 +75,14 @@ export interface SipWiring {
   readonly push: PjsipPushConfig;
   /** Endpoint events to Stasis applications and the `PJSIP/<endpoint>` device states. */
   readonly endpointEvents: EndpointEvents;
+  /** Outbound registrations (`type = registration`) and their states. */
+  readonly registrations: OutboundRegistrations;
+  /** MWI NOTIFYs for `mailboxes=`; undefined without a mailbox source. */
+  readonly mwi: Mwi | undefined;
+  /** SIP MESSAGE in and out, out-of-dialog REFER (`/endpoints/sendMessage`, `/endpoints/refer`). */
+  readonly messaging: SipMessaging;
+  /** REFER inside a call: blind transfers, ari-only transfer handling and `transfer_progress`. */
+  readonly transfers: SipTransfers;
 }
 
 export async function buildSip(options: SipWiringOptions): Promise<SipWiring> {
@@ -92,6 +106,7 @@ export async function buildSip(options: SipWiringOptions): Promise<SipWiring> {
     endpointState: (endpoint, state) => events?.sink.endpointState?.(endpoint, state),
   };
   const states = new EndpointStates({ config, sink });
+  let mwi: Mwi | undefined;
   const stackOptions: SipStackOptions = {
     config,
     logger: log,
@@ -100,7 +115,10 @@ export async function buildSip(options: SipWiringOptions): Promise<SipWiring> {
       options.onContactStatus?.(event);
     },
     onContactChange: (aor, binding, change) => {
-      if (change === 'created') states.contactAdded(aor, binding.uri);
+      if (change === 'created') {
+        states.contactAdded(aor, binding.uri);
+        mwi?.contactAdded(aor, binding);
+      }
       else if (change === 'removed') states.contactRemoved(aor, binding.uri);
       options.onContactChange?.(aor, binding, change);
     },
@@ -122,8 +140,33 @@ export async function buildSip(options: SipWiringOptions): Promise<SipWiring> {
     ...(options.setInbandDtmf === undefined ? {} : { setInbandDtmf: options.setInbandDtmf }),
     logger: log,
     endpointState: (id) => states.state(id),
+    inDialogMessage: (req, tx, source, endpoint) => messaging.receive(req, tx, source, endpoint, true),
+    inDialogRefer: (channel, req, tx, notify) => transfers.refer(channel, req, tx, notify),
+  });
+  const transfers = new SipTransfers({
+    core: options.core,
+    logger: log,
+    contextOf: (channel) => {
+      const id = driver.legOf(channel)?.endpoint;
+      return (id === undefined ? undefined : stack.config.endpoint.get(id)?.context) ?? 'default';
+    },
   });
   options.core.channels.registerDriver(driver);
+  const registrations = new OutboundRegistrations({ config: stack.config, client: stackRegistrationClient(stack), logger: log });
+  if (options.mailboxes !== undefined) mwi = new Mwi({ stack, mailboxes: options.mailboxes, logger: log });
+  const endpointModel = (resource: string) => {
+    const e = driver.endpoints().find((v) => v.resource === resource);
+    return { technology: 'PJSIP', resource, state: e?.state ?? 'offline', channel_ids: [...(e?.channelIds ?? [])] };
+  };
+  const messaging: SipMessaging = new SipMessaging({
+    stack,
+    logger: log,
+    now: () => options.core.now(),
+    ...(options.apps === undefined ? {} : { apps: options.apps }),
+    endpointModel,
+    contactOf: (endpoint) => driver.contactOf(endpoint),
+    refuseUnknown: (req, tx, source) => driver.refuseUnknown(req, tx, source),
+  });
   // Objects pushed through ARI join pjsip.conf's; transports stay as bound.
   const push = new PjsipPushConfig({
     file: stack.config,
@@ -131,16 +174,14 @@ export async function buildSip(options: SipWiringOptions): Promise<SipWiring> {
     apply: (merged) => {
       stack.updateConfig(merged);
       states.updateConfig(merged);
+      registrations.update(merged);
     },
   });
   events = connectEndpointEvents({
     core: options.core,
     ...(options.apps === undefined ? {} : { apps: options.apps }),
     ...(options.deviceStates === undefined ? {} : { deviceStates: options.deviceStates }),
-    snapshot: (resource) => {
-      const e = driver.endpoints().find((v) => v.resource === resource);
-      return { technology: 'PJSIP', resource, state: e?.state ?? 'offline', channel_ids: [...(e?.channelIds ?? [])] };
-    },
+    snapshot: endpointModel,
     endpoint: (resource) => {
       const state = states.state(resource);
       return state === undefined ? undefined : { state, busyAt: stack.config.endpoint.get(resource)?.deviceStateBusyAt ?? 0 };
@@ -166,14 +207,22 @@ export async function buildSip(options: SipWiringOptions): Promise<SipWiring> {
       const changes = diffPjsip(before, merged);
       stack.updateConfig(merged);
       states.updateConfig(merged);
+      registrations.update(merged);
       return changes.length === 0 ? 'pjsip.conf unchanged' : `pjsip.conf reloaded: ${changes.length} object(s) changed`;
     },
     states,
     push,
     endpointEvents: events,
+    registrations,
+    mwi,
+    messaging,
+    transfers,
     close: async () => {
       if (closed) return;
       closed = true;
+      mwi?.close();
+      await registrations.close();
+      messaging.close();
       events?.close();
       driver.close();
       await stack.close();

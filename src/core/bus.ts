@@ -31,6 +31,22 @@ export type CoreMessage =
   | (Base & { readonly type: 'ChannelHold'; readonly channel: ChannelSnapshot; readonly musicclass?: string })
   | (Base & { readonly type: 'ChannelUnhold'; readonly channel: ChannelSnapshot })
   | (Base & { readonly type: 'ChannelUserevent'; readonly channel?: ChannelSnapshot; readonly eventname: string; readonly userevent: Readonly<Record<string, string>> })
+  /**
+   * A transfer requested on `channel` (the transferer; a SIP REFER): where to (`destination`, the Refer-To user, or
+   * for an attended transfer the Call-ID to replace and its tags as `params`), the transferer's bridge and peer,
+   * and, once reported, the transfer's `state` (channel_progress, channel_answered, channel_unavailable,
+   * channel_declined).
+   */
+  | (Base & {
+      readonly type: 'ChannelTransfer';
+      readonly channel: ChannelSnapshot;
+      readonly state?: string;
+      readonly destination: string;
+      readonly protocolId?: string;
+      readonly params?: ReadonlyArray<{ readonly name: string; readonly value: string }>;
+      readonly sourcePeer?: ChannelSnapshot;
+      readonly sourceBridge?: BridgeSnapshot;
+    })
   | (Base & {
       readonly type: 'Dial';
       readonly caller?: ChannelSnapshot;

@@ -116,8 +116,19 @@ export interface RecordingEvent extends AppMessageBase {
   readonly recording: RecordingView;
 }
 
+/**
+ * A SIP MESSAGE from an endpoint (src/sip/driver/messaging.ts), already in wire field names: `message` is ARI's
+ * TextMessage (`from`, `to`, `body`, `variables`), `endpoint` the sender's Endpoint model.
+ */
+export interface TextMessageReceived extends AppMessageBase {
+  readonly type: 'TextMessageReceived';
+  readonly message: { readonly from: string; readonly to: string; readonly body: string; readonly variables: Readonly<Record<string, string>> };
+  readonly endpoint?: { readonly technology: string; readonly resource: string; readonly state: string; readonly channel_ids: readonly string[] };
+}
+
 export type AppMessage =
   | ApplicationReplaced
+  | TextMessageReceived
   | PlaybackEvent
   | RecordingEvent
   /** EndpointStateChange, PeerStatusChange, ContactStatusChange (src/sip/state.ts). */

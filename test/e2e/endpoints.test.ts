@@ -88,11 +88,12 @@ describe('/endpoints', () => {
     assert.deepEqual(await call('GET', '/endpoints/Nope/alice'), { status: 404, body: { message: 'Endpoint not found' } });
   });
 
-  it('leaves messages and REFER to the SIP stack (501 once the parameters are valid)', async () => {
-    assert.deepEqual(await call('PUT', '/endpoints/sendMessage?to=pjsip:alice&from=bob'), { status: 501, body: { message: 'Not implemented' } });
-    assert.deepEqual(await call('PUT', '/endpoints/Fake/alice/sendMessage?from=bob'), { status: 501, body: { message: 'Not implemented' } });
-    assert.deepEqual(await call('POST', '/endpoints/refer?to=a&from=b&refer_to=c'), { status: 501, body: { message: 'Not implemented' } });
-    assert.deepEqual(await call('POST', '/endpoints/Fake/alice/refer?from=b&refer_to=c'), { status: 501, body: { message: 'Not implemented' } });
+  it('sends messages and REFER through the SIP stack: 404 for an endpoint it does not have (test/e2e/pjsip-message.test.ts sends them)', async () => {
+    const notFound = { status: 404, body: { message: 'Endpoint not found' } };
+    assert.deepEqual(await call('PUT', '/endpoints/sendMessage?to=pjsip:alice&from=bob'), notFound);
+    assert.deepEqual(await call('PUT', '/endpoints/Fake/alice/sendMessage?from=bob'), notFound);
+    assert.deepEqual(await call('POST', '/endpoints/refer?to=a&from=b&refer_to=c'), notFound);
+    assert.deepEqual(await call('POST', '/endpoints/Fake/alice/refer?from=b&refer_to=c'), notFound);
     assert.equal((await call('PUT', '/endpoints/sendMessage?from=bob')).status, 400, 'missing to');
   });
 });

@@ -1,7 +1,8 @@
 /**
- * Small helpers shared by the PJSIP call tests (test/e2e/pjsip-{inbound,outbound,seed}.test.ts): how much of a
- * recording is speech-loud, and the channels destroyed on a server, read from its core bus (a Stasis application
- * no longer hears about a channel once it has left, so ChannelDestroyed causes are checked here).
+ * Small helpers shared by the PJSIP call tests (test/e2e/pjsip-*.test.ts): how much of a recording is
+ * speech-loud, the channels destroyed on a server, read from its core bus (a Stasis application no longer hears
+ * about a channel once it has left, so ChannelDestroyed causes are checked here), and the trunk-and-phone
+ * pjsip.conf of the MESSAGE/REFER tests.
  */
 
 import assert from 'node:assert/strict';
@@ -43,4 +44,39 @@ export function trackDestroyed(core: Core): DestroyedChannels {
       }
     },
   };
+}
+
+/**
+ * pjsip.conf of the MESSAGE/REFER tests: a UDP transport on `sipPort`, the endpoint `trunk` (context from-trunk,
+ * identified by 127.0.0.1, plus `trunkExtra` lines) and the endpoint `phone` whose AOR has the static contact
+ * `sip:phone@127.0.0.1:<phonePort>`.
+ */
+export function trunkAndPhoneConf(sipPort: number, phonePort: number, trunkExtra = ''): string {
+  return `[transport-udp]
+type = transport
+protocol = udp
+bind = 127.0.0.1:${sipPort}
+
+[trunk]
+type = endpoint
+context = from-trunk
+disallow = all
+allow = ulaw
+${trunkExtra}
+[trunk]
+type = identify
+endpoint = trunk
+match = 127.0.0.1
+
+[phone]
+type = endpoint
+context = from-trunk
+disallow = all
+allow = ulaw
+aors = phone
+
+[phone]
+type = aor
+contact = sip:phone@127.0.0.1:${phonePort}
+`;
 }

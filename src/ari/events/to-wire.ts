@@ -148,6 +148,24 @@ export function toWire(message: AppMessage, asteriskId: string): Record<string, 
       const { application: _a, timestamp: _t, type, ...body } = message;
       return { type, timestamp, ...body, ...tail };
     }
+    case 'ChannelTransfer': {
+      const destination: Record<string, unknown> = { destination: message.destination };
+      if (message.protocolId !== undefined) destination.protocol_id = message.protocolId;
+      if (message.params !== undefined && message.params.length > 0) {
+        destination.additional_protocol_params = message.params.map((p) => ({ parameter_name: p.name, parameter_value: p.value }));
+      }
+      const referredBy: Record<string, unknown> = { source_channel: channelJson(message.channel) };
+      if (message.sourcePeer) referredBy.connected_channel = channelJson(message.sourcePeer);
+      if (message.sourceBridge) referredBy.bridge = bridgeJson(message.sourceBridge);
+      const out: Record<string, unknown> = { type: message.type, timestamp, refer_to: { requested_destination: destination }, referred_by: referredBy };
+      if (message.state !== undefined) out.state = message.state;
+      return { ...out, ...tail };
+    }
+    case 'TextMessageReceived': {
+      const out: Record<string, unknown> = { type: message.type, timestamp, message: { ...message.message, variables: { ...message.message.variables } } };
+      if (message.endpoint !== undefined) out.endpoint = { ...message.endpoint, channel_ids: [...message.endpoint.channel_ids] };
+      return { ...out, ...tail };
+    }
     case 'RecordingStarted':
     case 'RecordingFinished':
     case 'RecordingFailed':

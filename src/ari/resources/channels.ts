@@ -59,7 +59,21 @@ export interface ChannelResourceDeps {
   readonly moh?: MohService;
   /** Recordings; without it `record` stays pending (501). */
   readonly recordings?: RecordingService;
+  /**
+   * `redirect` for technologies that can (PJSIP: 302 while ringing, REFER once answered): 'unsupported' for the
+   * others, false when it could not be done.
+   */
+  readonly redirect?: (channel: Channel, resource: string) => boolean | 'unsupported';
+  /**
+   * `transfer_progress`: reports an ARI-handled transfer's state to the transferer (PJSIP: a sipfrag NOTIFY);
+   * without it the operation stays pending (501).
+   */
+  readonly transferProgress?: (channel: Channel, state: TransferProgressState) => void;
 }
+
+/** The states `POST /channels/{id}/transfer_progress` takes. */
+export type TransferProgressState = 'channel_progress' | 'channel_answered' | 'channel_unavailable' | 'channel_declined';
+const TRANSFER_STATES: ReadonlySet<string> = new Set(['channel_progress', 'channel_answered', 'channel_unavailable', 'channel_declined']);
 
 /** Marks a leg made by `POST /channels/create`, which `dial` may dial. */
 const CREATED = 'ari.created';
@@ -453,8 +467,24 @@ export function channelHandlers(deps: ChannelResourceDeps): HandlerMap {
         if (tech.toLowerCase() !== channel.tech.name.toLowerCase()) {
           throw new AriError(422, `Endpoint technology '${tech}' does not match channel technology '${channel.tech.name}'`);
         }
-        // Redirecting needs a technology with transfers (SIP REFER, issue 5); Local has none.
-        throw new AriError(422, `Channel technology '${channel.tech.name}' does not support redirecting`);
+        // Redirecting needs a technology with transfers (PJSIP); Local has none.
+        const done = deps.redirect?.(channel, endpoint.slice(slash + 1)) ?? 'unsupported';
+        if (done === 'unsupported') throw new AriError(422, `Channel technology '${channel.tech.name}' does not support redirecting`);
+        if (!done) throw new AriError(500, 'Failed to redirect channel');
+        return { status: 204 };
+      },
+    },
+    'channels.transfer_progress': {
+      ...(deps.transferProgress ? {} : { pending: true }),
+      handle: ({ params }) => {
+        const { channel } = controlled(params);
+        if (!deps.transferProgress) throw new AriError(501, 'Not implemented');
+        const states = params.string('states') ?? '';
+        if (states === '') throw new AriError(400, 'states must not be empty');
+        const state = states.toLowerCase();
+        if (!TRANSFER_STATES.has(state)) throw new AriError(400, 'Invalid states value');
+        deps.transferProgress(channel, state as TransferProgressState);
+        return { status: 204 };
       },
     },
     'channels.answer': queued((channel) => {

@@ -2,16 +2,37 @@
  * `/endpoints`: the endpoints every channel technology knows (`ChannelDriver.endpoints()`), as ARI `Endpoint`
  * models. A technology without endpoints of its own (Local, as in Asterisk) has none to list, so
  * `/endpoints/Local` is a 404 like an unknown technology. Technology names match without regard to case.
- * Sending messages and REFER belong to the SIP stack and are not handled here.
+ * Text messages and out-of-dialog REFER go through the SIP stack (`EndpointMessaging`, src/sip/driver/messaging.ts):
+ * 202 once the request is on its way, 404 "Endpoint not found" when `to` names nothing we can send to (Asterisk
+ * answers the same for a `to` without the `pjsip:` prefix); without it those operations stay pending (501).
  */
 
 import type { ChannelTech, EndpointView } from '../../core/driver.ts';
-import type { HandlerMap } from '../dispatcher.ts';
+import type { AriContext, HandlerMap } from '../dispatcher.ts';
 import { AriError } from '../errors.ts';
+import { readVariables } from './variables.ts';
+
+/** What the SIP side offers these operations (SipMessaging). False: the destination was not found. */
+export interface EndpointMessaging {
+  send(text: { to: string; from: string; body: string; variables: Record<string, string> }): Promise<boolean>;
+  refer(refer: { to: string; from: string; referTo: string; toSelf: boolean; variables: Record<string, string> }): Promise<boolean>;
+}
 
 export interface EndpointResourceDeps {
   /** The registered channel technologies (`core.channels`). */
   readonly channels: { technologies(): readonly ChannelTech[] };
+  readonly messaging?: EndpointMessaging;
+}
+
+/** `{"variables": {...}}` of a body as name → value (REFER also takes a top-level `display_name`). */
+function variablesOf(body: Record<string, unknown> | undefined, extra: readonly string[] = []): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const v of readVariables(body?.variables)) out[v.name] = v.value;
+  for (const name of extra) {
+    const value = body?.[name];
+    if (typeof value === 'string') out[name] = value;
+  }
+  return out;
 }
 
 /** The ARI `Endpoint` model. */
@@ -25,7 +46,38 @@ export function endpointHandlers(deps: EndpointResourceDeps): HandlerMap {
     const tech = deps.channels.technologies().find((t) => t.name.toLowerCase() === name.toLowerCase());
     return tech?.driver.endpoints?.();
   };
+  const messaging = deps.messaging;
+  /** The per-endpoint forms address `<tech in lower case>:<resource>`, once the endpoint is known to exist. */
+  const endpointTo = (tech: string, resource: string): string => {
+    if (!ofTech(tech)?.some((e) => e.resource === resource)) throw new AriError(404, 'Endpoint not found');
+    return `${tech.toLowerCase()}:${resource}`;
+  };
+  const sendMessage = async (to: string, p: AriContext['params']) => {
+    if (messaging === undefined) throw new AriError(501, 'Not implemented');
+    const variables = variablesOf(p.object('variables'));
+    const sent = await messaging.send({ to, from: p.string('from') ?? '', body: p.string('body') ?? '', variables });
+    if (!sent) throw new AriError(404, 'Endpoint not found');
+    return { status: 202 };
+  };
+  const refer = async (to: string, p: AriContext['params']) => {
+    if (messaging === undefined) throw new AriError(501, 'Not implemented');
+    const variables = variablesOf(p.object('variables'), ['display_name']);
+    const sent = await messaging.refer({ to, from: p.string('from') ?? '', referTo: p.string('refer_to') ?? '', toSelf: p.bool('to_self') ?? false, variables });
+    if (!sent) throw new AriError(404, 'Endpoint not found');
+    return { status: 202 };
+  };
+  const pending = messaging === undefined ? { pending: true } : {};
   return {
+    'endpoints.sendMessage': { ...pending, handle: ({ params }) => sendMessage(params.string('to') ?? '', params) },
+    'endpoints.sendMessageToEndpoint': {
+      ...pending,
+      handle: ({ params }) => sendMessage(endpointTo(params.string('tech') ?? '', params.string('resource') ?? ''), params),
+    },
+    'endpoints.refer': { ...pending, handle: ({ params }) => refer(params.string('to') ?? '', params) },
+    'endpoints.referToEndpoint': {
+      ...pending,
+      handle: ({ params }) => refer(endpointTo(params.string('tech') ?? '', params.string('resource') ?? ''), params),
+    },
     'endpoints.list': {
       handle: () => ({ status: 200, body: deps.channels.technologies().flatMap((t) => t.driver.endpoints?.() ?? []).map(endpointJson) }),
     },

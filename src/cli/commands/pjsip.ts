@@ -331,6 +331,7 @@ export interface PjsipConsoleSource {
   readonly driver: { readonly channels: readonly Channel[] };
   readonly states: { contacts(aor: string): readonly { readonly uri: string; readonly status: ContactState; readonly rttUs: number }[] };
   readonly endpointEvents: { deviceState(endpoint: string): DeviceState };
+  readonly registrations: { state(id: string): PjsipRegistrationStatus | undefined };
 }
 
 /** A channel's endpoint: `PJSIP/alice-00000001` → `alice`. */
@@ -358,8 +359,7 @@ export function pjsipConsoleDeps(sip: PjsipConsoleSource, now: () => number, rtp
         connectedNumber: c.connected.number,
       })),
       transports: sip.transports().map((t) => ({ id: t.id, protocol: t.protocol, address: `${t.address.includes(':') ? `[${t.address}]` : t.address}:${t.port}` })),
-      // Outbound registrations are not sent yet: every one is Unregistered.
-      registration: () => undefined,
+      registration: (id) => sip.registrations.state(id),
     }),
     setLogger: (on) => {
       sip.stack.logging = on;

@@ -19,6 +19,11 @@
  * BYE with `Reason: Q.850;cause=N`. The peer's BYE → Normal Clearing (16); its CANCEL → 487 to the INVITE
  * and cause 127 (Asterisk derives it from the 487 the same way).
  *
+ * Extensions (checked before the dialplan, as pjproject does): `100rel` (reliable.ts: 420/421, reliable 180/183
+ * retransmitted until PRACK; outbound, reliable 1xx are PRACKed) and session timers (session-timers.ts: 421/422,
+ * Session-Expires in the 200, our refresh at half the interval, BYE with cause 18 when the peer's is missing).
+ * Our 18x/200 copy the INVITE's Record-Route, so calls work through record-routing proxies.
+ *
  * In the dialog: a re-INVITE is answered with the same codec rules; `sendonly`/`inactive` (or c=0.0.0.0)
  * from the peer is hold (ChannelHold, our RTP stops sending), back to `sendrecv` is ChannelUnhold. INFO with
  * `application/dtmf-relay` is a digit (dtmf_mode=info); UPDATE without SDP and OPTIONS get 200.
@@ -46,10 +51,10 @@ import { AriadneError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { answerChallenge, DigestClientState } from '../auth/digest.ts';
 import { Dialog } from '../dialog/dialog.ts';
-import { formatNameAddr } from '../message/fields.ts';
+import { formatNameAddr, parseNameAddr } from '../message/fields.ts';
 import { createResponse, generateCallId, generateTag } from '../message/helpers.ts';
 import { createRequest, cseq, fromOf, type SipRequest, type SipResponse } from '../message/message.ts';
-import { isSipUri, parseUri } from '../message/uri.ts';
+import { formatUri, isSipUri, parseUri } from '../message/uri.ts';
 import { answerOrigin, buildAnswer, buildOffer, newOrigin, processAnswer, stampLocalSdp, type LocalSdp, type NegotiatedAudio } from '../sdp/offer-answer.ts';
 import { parseSdp, type SdpSession } from '../sdp/sdp.ts';
 import { ALLOWED_METHODS, type SipStack } from '../stack.ts';
@@ -58,6 +63,10 @@ import type { ServerTransaction } from '../transaction/server.ts';
 import type { SipAddress } from '../transaction/transaction.ts';
 import type { SipSource } from '../transport/transport.ts';
 import { rejectStatus, sipToCause } from './causes.ts';
+import { check100rel, prackFor, ReliableProvisionals } from './reliable.ts';
+import { refresherAfterResponse, refreshHeaders, SessionRefresh } from './session-timers.ts';
+import { negotiateSessionTimer, type SessionTimer } from '../dialog/session-timer.ts';
+import { realTimers } from '../transaction/timers.ts';
 
 const LEG = 'pjsip.leg';
 const SUPPORTED = '100rel, timer, replaces, norefersub';
@@ -77,6 +86,10 @@ export interface PjsipDriverOptions {
   readonly logger: Logger;
   /** Endpoint states from registrations and qualify (`EndpointStates`); undefined: an unknown endpoint. */
   readonly endpointState?: (endpointId: string) => 'online' | 'offline' | undefined;
+  /** A MESSAGE inside a call's dialog (SipMessaging.receive); without it such a MESSAGE gets 501. */
+  readonly inDialogMessage?: (request: SipRequest, tx: ServerTransaction, source: SipSource, endpoint: PjsipEndpoint) => void;
+  /** A REFER inside a call's dialog (a blind transfer, transfer.ts); without it such a REFER gets 501. */
+  readonly inDialogRefer?: (channel: Channel, request: SipRequest, tx: ServerTransaction, notify: (status: number, reason: string, final: boolean) => void) => void;
 }
 
 type LegState = 'early' | 'answered' | 'ended';
@@ -109,6 +122,17 @@ interface SipLeg {
   provisional: boolean;
   /** Hung up before any provisional response: CANCEL when one comes. */
   cancelPending: boolean;
+  /** Inbound: the session timer our 200 announces (RFC 4028), and the timer running once answered. */
+  timerTerms?: SessionTimer | undefined;
+  timerHeaders?: Array<[string, string]> | undefined;
+  sessionTimer?: SessionRefresh | undefined;
+  /** Inbound: reliable provisional responses (RFC 3262) when the INVITE asked for them. */
+  reliable?: ReliableProvisionals | undefined;
+  /** Outbound: the last RSeq we PRACKed and the CSeq that PRACK used. */
+  rseqAcked?: number | undefined;
+  prackSeq?: number | undefined;
+  /** The peer's Allow lists UPDATE (session refreshes use it rather than a re-INVITE). */
+  peerAllowsUpdate?: boolean | undefined;
 }
 
 export class PjsipDriver implements ChannelDriver {
@@ -147,6 +171,56 @@ export class PjsipDriver implements ChannelDriver {
     return leg === undefined ? undefined : { endpoint: leg.endpoint.id, callId: leg.dialog?.callId ?? leg.invite?.headers.get('Call-ID'), rtp: leg.rtp };
   }
 
+  /** The first contact of an endpoint's AORs (static first, then the newest registration), for MESSAGE and REFER. */
+  contactOf(endpoint: PjsipEndpoint): { uri: string; destination: SipAddress | undefined } | undefined {
+    return this.#firstContact(endpoint);
+  }
+
+  /**
+   * ARI `redirect` (chan_pjsip's transfer): the target is an endpoint name (its first contact) or a URI. A
+   * ringing inbound call is answered 302 Moved Temporarily with the target as Contact and ends (cause 23,
+   * redirected); an answered call is referred there with a REFER in its dialog. False when it cannot be done.
+   */
+  redirect(channel: Channel, target: string): boolean {
+    const leg = legOf(channel);
+    if (leg === undefined || leg.state === 'ended' || target === '') return false;
+    const endpoint = this.#config.endpoint.get(target);
+    const raw = (endpoint === undefined ? undefined : this.#firstContact(endpoint)?.uri) ?? target;
+    let uri: string;
+    try {
+      uri = formatUri(parseUri(raw.replace(/^<(.*)>$/, '$1')));
+    } catch {
+      this.#log.warning(`Failed to parse destination URI '${raw}' for channel ${channel.name}`);
+      return false;
+    }
+    if (leg.direction === 'in' && leg.state === 'early') {
+      const tx = leg.inviteTx;
+      if (tx === undefined || tx.state !== 'proceeding') return false;
+      tx.respond(createResponse(tx.request, 302, { toTag: leg.dialog?.localTag ?? generateTag(), headers: [['Contact', `<${uri}>`]] }));
+      this.#remoteHangup(leg, sipToCause(302));
+      return true;
+    }
+    const dialog = leg.dialog;
+    if (leg.state !== 'answered' || dialog === undefined) return false;
+    const { request } = dialog.createRequest('REFER', { headers: [['Refer-To', `<${uri}>`], ['Referred-By', `<${formatUri(parseNameAddr(dialog.localContact).uri)}>`]] });
+    const direct = this.#dialogDestination(leg);
+    void this.#stack.sendRequest(request, direct === undefined ? {} : { destination: direct }).catch(() => undefined);
+    return true;
+  }
+
+  /** A NOTIFY with the progress of a REFER we accepted (RFC 3515 §2.4.5): a sipfrag status line. */
+  #notifyRefer(leg: SipLeg, status: number, reason: string, final: boolean): void {
+    const dialog = leg.dialog;
+    if (dialog === undefined || dialog.state === 'terminated') return;
+    const { request } = dialog.createRequest('NOTIFY', {
+      headers: [['Event', 'refer'], ['Subscription-State', final ? 'terminated;reason=noresource' : 'active;expires=180']],
+      body: `SIP/2.0 ${status} ${reason}\r\n`,
+      contentType: 'message/sipfrag;version=2.0',
+    });
+    const direct = this.#dialogDestination(leg);
+    void this.#stack.sendRequest(request, direct === undefined ? {} : { destination: direct }).catch(() => undefined);
+  }
+
   // --- inbound -------------------------------------------------------------------------------------------
 
   async #incoming(req: SipRequest, tx: ServerTransaction, source: SipSource, identified: string | undefined): Promise<void> {
@@ -154,12 +228,18 @@ export class PjsipDriver implements ChannelDriver {
     let endpointId = identified;
     if (endpointId === undefined && config.global.endpointIdentifierOrder.includes('anonymous') && config.endpoint.has('anonymous')) endpointId = 'anonymous';
     if (endpointId === undefined) {
-      this.#refuseUnknown(req, tx, source);
+      this.refuseUnknown(req, tx, source);
       return;
     }
     const endpoint = config.endpoint.get(endpointId);
     if (endpoint === undefined) return void tx.respond(createResponse(req, 403, { toTag: generateTag() }));
     if (!this.#stack.authenticate(req, tx, endpointId)) return;
+    // Extensions first, as pjproject verifies them before the dialplan is looked at: 100rel (420/421) and
+    // session timers (421, 422 with our Min-SE).
+    const rel = check100rel(req, endpoint.rel100);
+    if (!rel.ok) return void tx.respond(createResponse(req, rel.status, { toTag: generateTag(), headers: rel.headers }));
+    const timer = negotiateSessionTimer(req, { mode: endpoint.timers, minSe: endpoint.timersMinSe, sessionExpires: endpoint.timersSessExpires });
+    if (!timer.ok) return void tx.respond(createResponse(req, timer.status, { toTag: generateTag(), headers: timer.headers }));
 
     // Where the call goes.
     let ruri;
@@ -227,10 +307,25 @@ export class PjsipDriver implements ChannelDriver {
     const leg = newLeg(channel, endpoint, 'in', mediaAddress);
     leg.dialog = dialog;
     leg.inviteTx = tx;
+    leg.timerTerms = timer.timer;
+    leg.timerHeaders = timer.headers;
+    leg.peerAllowsUpdate = allowsUpdate(req);
+    if (rel.reliable) {
+      leg.reliable = new ReliableProvisionals({
+        send: (r) => tx.respond(r),
+        timers: realTimers,
+        t1: config.system.timerT1,
+        onGiveUp: () => {
+          this.#log.warning(`${channel.name}: no PRACK for our reliable provisional response; giving up on the call`);
+          tx.respond(createResponse(req, 504, { toTag: localTag }));
+          this.#remoteHangup(leg, 18);
+        },
+      });
+    }
     this.#track(leg);
     this.#byInvite.set(tx, leg);
     this.#stack.attachDialog(dialog, {
-      onRequest: (r, t) => this.#guard(() => this.#inDialog(leg, r, t)),
+      onRequest: (r, t, _d, source) => this.#guard(() => this.#inDialog(leg, r, t, source)),
       onAck: (ack) => this.#acked(leg, ack),
     });
     try {
@@ -255,11 +350,11 @@ export class PjsipDriver implements ChannelDriver {
   }
 
   /** A sender no endpoint matches: challenged as if it existed, refused once it answers the challenge. */
-  #refuseUnknown(req: SipRequest, tx: ServerTransaction, source: SipSource): void {
+  refuseUnknown(req: SipRequest, tx: ServerTransaction, source: SipSource): void {
     const config = this.#config;
     if (req.headers.has('Authorization') || req.headers.has('Proxy-Authorization') || this.#stack.authLimiter.blocked(source.address)) {
       this.#stack.authLimiter.fail(source.address);
-      this.#log.security(`INVITE from unknown endpoint at ${source.address}:${source.port} rejected`);
+      this.#log.security(`${req.method} from unknown endpoint at ${source.address}:${source.port} rejected`);
       tx.respond(createResponse(req, 403, { toTag: generateTag() }));
       return;
     }
@@ -306,8 +401,20 @@ export class PjsipDriver implements ChannelDriver {
 
   // --- in the dialog ---------------------------------------------------------------------------------------
 
-  #inDialog(leg: SipLeg, req: SipRequest, tx: ServerTransaction): void {
+  #inDialog(leg: SipLeg, req: SipRequest, tx: ServerTransaction, source: SipSource): void {
     switch (req.method) {
+      case 'MESSAGE':
+        if (this.#options.inDialogMessage === undefined) tx.respond(createResponse(req, 501));
+        else this.#options.inDialogMessage(req, tx, source, leg.endpoint);
+        return;
+      case 'REFER':
+        if (this.#options.inDialogRefer === undefined || leg.state !== 'answered') tx.respond(createResponse(req, this.#options.inDialogRefer === undefined ? 501 : 603));
+        else this.#options.inDialogRefer(leg.channel, req, tx, (status, reason, final) => this.#notifyRefer(leg, status, reason, final));
+        return;
+      case 'NOTIFY':
+        // The progress of a REFER we sent (redirect of an answered call): nothing to act on.
+        tx.respond(createResponse(req, 200));
+        return;
       case 'BYE':
         tx.respond(createResponse(req, 200));
         this.#remoteHangup(leg, CAUSE_NORMAL);
@@ -317,10 +424,13 @@ export class PjsipDriver implements ChannelDriver {
         return;
       case 'UPDATE':
         if (req.body.length > 0) this.#reinvite(leg, req, tx);
-        else tx.respond(createResponse(req, 200));
+        else tx.respond(createResponse(req, 200, { headers: [['Supported', SUPPORTED], ...this.#sessionRefreshed(leg, req)] }));
         return;
       case 'INFO':
         this.#info(leg, req, tx);
+        return;
+      case 'PRACK':
+        tx.respond(leg.reliable !== undefined && leg.inviteTx !== undefined ? leg.reliable.prack(req, leg.inviteTx.request) : createResponse(req, 481));
         return;
       case 'OPTIONS':
         tx.respond(createResponse(req, 200, { headers: [['Allow', ALLOWED_METHODS.join(', ')]] }));
@@ -356,9 +466,55 @@ export class PjsipDriver implements ChannelDriver {
     leg.localSdp = stampLocalSdp(leg.localSdp, result.answer);
     this.#applyAudio(leg, result.audio);
     tx.respond(createResponse(req, 200, {
-      headers: [['Contact', leg.dialog?.localContact ?? ''], ['Allow', ALLOWED_METHODS.join(', ')], ['Supported', SUPPORTED], ['Content-Type', 'application/sdp']],
+      headers: [['Contact', leg.dialog?.localContact ?? ''], ['Allow', ALLOWED_METHODS.join(', ')], ['Supported', SUPPORTED], ...this.#sessionRefreshed(leg, req), ['Content-Type', 'application/sdp']],
       body: leg.localSdp.text,
     }));
+  }
+
+  /**
+   * The peer's re-INVITE or UPDATE refreshes a running session timer (RFC 4028 §9): the terms are negotiated
+   * again and restart; returns the Session-Expires (and Require) headers for our 2xx.
+   */
+  #sessionRefreshed(leg: SipLeg, req: SipRequest): Array<[string, string]> {
+    const running = leg.sessionTimer;
+    if (running === undefined) return [];
+    const e = leg.endpoint;
+    const terms = negotiateSessionTimer(req, { mode: e.timers === 'always' ? 'always' : 'yes', minSe: e.timersMinSe, sessionExpires: e.timersSessExpires });
+    if (!terms.ok || terms.timer === undefined) {
+      running.refreshed();
+      return [];
+    }
+    running.refreshed(terms.timer.interval, terms.timer.refresher === 'uas');
+    return terms.headers;
+  }
+
+  /** Our session refresh (we are the refresher): UPDATE when the peer allows it, else a re-INVITE with our SDP. */
+  #refreshSession(leg: SipLeg): void {
+    const dialog = leg.dialog;
+    const timer = leg.sessionTimer;
+    if (dialog === undefined || timer === undefined || leg.state !== 'answered') return;
+    const method = leg.peerAllowsUpdate === true ? 'UPDATE' : 'INVITE';
+    const headers: Array<[string, string]> = [...refreshHeaders(timer.interval, leg.endpoint.timersMinSe), ['Supported', SUPPORTED]];
+    const { request } = dialog.createRequest(method, { headers, ...(method === 'INVITE' && leg.localSdp !== undefined ? { body: leg.localSdp.text } : {}) });
+    const direct = this.#dialogDestination(leg);
+    void this.#stack.sendRequest(request, {
+      ...(direct === undefined ? {} : { destination: direct }),
+      onResponse: (res) => this.#guard(() => {
+        if (res.status < 200 || leg.state !== 'answered') return;
+        if (method === 'INVITE' && res.status < 300) void this.#stack.sendAck(dialog.createAck(cseq(request).seq).request, direct).catch(() => undefined);
+        if (res.status < 300) {
+          const next = refresherAfterResponse(res.headers.get('Session-Expires'));
+          timer.refreshed(next.interval ?? timer.interval, next.weRefresh);
+        } else if (res.status === 408 || res.status === 481) {
+          // §10: the session is gone on the other side.
+          this.#log.verbose(3, `${leg.channel.name}: session refresh failed with ${res.status}; hanging up`);
+          this.#bye(leg, sipToCause(res.status));
+          this.#remoteHangup(leg, sipToCause(res.status));
+        } else {
+          timer.refreshed(); // 491 glare or a refusal: the session itself still stands, try again later
+        }
+      }),
+    }).catch(() => undefined);
   }
 
   /** SIP INFO DTMF (`application/dtmf-relay`, `application/dtmf`). */
@@ -445,9 +601,28 @@ export class PjsipDriver implements ChannelDriver {
     leg.state = 'answered';
     const tx = leg.inviteTx;
     if (tx === undefined) return;
+    leg.reliable?.stop();
     const res = this.#inviteResponse(leg, 200, true);
     tx.respond(res);
     this.#retransmit(leg, tx, res, this.#config.system.timerT1);
+    const terms = leg.timerTerms;
+    if (terms !== undefined) this.#startSessionTimer(leg, terms.interval, terms.refresher === 'uas');
+  }
+
+  #startSessionTimer(leg: SipLeg, interval: number, weRefresh: boolean): void {
+    leg.sessionTimer?.stop();
+    leg.sessionTimer = new SessionRefresh({
+      interval,
+      weRefresh,
+      timers: realTimers,
+      onRefresh: () => this.#guard(() => this.#refreshSession(leg)),
+      onExpire: () => this.#guard(() => {
+        // §10: no refresh came in time; end the session (Asterisk reports it as no user response, 18).
+        this.#log.verbose(3, `${leg.channel.name}: the session timer expired; hanging up`);
+        this.#bye(leg, 18);
+        this.#remoteHangup(leg, 18);
+      }),
+    });
   }
 
   hangup(channel: Channel): void {
@@ -504,10 +679,10 @@ export class PjsipDriver implements ChannelDriver {
     switch (indication) {
       case 'ringing':
         // inband_progress: the caller hears our ringback as early media rather than its own.
-        tx.respond(leg.endpoint.inbandProgress ? this.#inviteResponse(leg, 183, true) : this.#inviteResponse(leg, 180, false));
+        this.#provisional(leg, tx, leg.endpoint.inbandProgress ? this.#inviteResponse(leg, 183, true) : this.#inviteResponse(leg, 180, false));
         return;
       case 'progress':
-        tx.respond(this.#inviteResponse(leg, 183, true));
+        this.#provisional(leg, tx, this.#inviteResponse(leg, 183, true));
         return;
       case 'busy':
       case 'congestion': {
@@ -520,6 +695,12 @@ export class PjsipDriver implements ChannelDriver {
       default:
         return;
     }
+  }
+
+  /** A 180/183: reliably (RFC 3262) when the INVITE asked for it, else once. */
+  #provisional(leg: SipLeg, tx: ServerTransaction, res: SipResponse): void {
+    if (leg.reliable !== undefined) leg.reliable.send(res);
+    else tx.respond(res);
   }
 
   endpoints(): EndpointView[] {
@@ -639,6 +820,7 @@ export class PjsipDriver implements ChannelDriver {
         return;
       }
       if (leg.state !== 'early') return;
+      if (this.#prack(leg, request, res, destination)) return;
       if (res.body.length > 0 && leg.offer !== undefined) {
         const early = processAnswer(leg.offer, res.body);
         if (early.ok) this.#applyAudio(leg, early.audio);
@@ -679,9 +861,11 @@ export class PjsipDriver implements ChannelDriver {
       dialog = Dialog.uac(request, res);
       leg.dialog = dialog;
       this.#stack.attachDialog(dialog, {
-        onRequest: (r, t) => this.#guard(() => this.#inDialog(leg, r, t)),
+        onRequest: (r, t, _d, source) => this.#guard(() => this.#inDialog(leg, r, t, source)),
       });
     }
+    // A PRACK went out in the early dialog: later requests must number above it.
+    if (leg.prackSeq !== undefined && dialog.localSeq < leg.prackSeq) dialog.localSeq = leg.prackSeq;
     const { request: ack } = dialog.createAck(cseq(request).seq);
     const direct = destination.connection !== undefined ? destination : undefined;
     void this.#stack.sendAck(ack, direct).catch(() => undefined);
@@ -694,12 +878,30 @@ export class PjsipDriver implements ChannelDriver {
       return;
     }
     leg.state = 'answered';
+    leg.peerAllowsUpdate = allowsUpdate(res);
+    const se = res.headers.get('Session-Expires');
+    if (se !== undefined) {
+      // RFC 4028 §7.2: the 2xx names the refresher; `uac` is us.
+      const terms = refresherAfterResponse(se);
+      if (terms.interval !== undefined) this.#startSessionTimer(leg, terms.interval, terms.weRefresh);
+    }
     if (leg.offer !== undefined && res.body.length > 0) {
       const answer = processAnswer(leg.offer, res.body);
       if (answer.ok) this.#applyAudio(leg, answer.audio);
       else this.#log.warning(`${leg.channel.name}: unusable SDP answer: ${answer.message}`);
     }
     leg.channel.deliverFrame({ type: 'answer' });
+  }
+
+  /** RFC 3262 §4: PRACK a reliable provisional response once; true for a retransmission of one (ignore it). */
+  #prack(leg: SipLeg, request: SipRequest, res: SipResponse, destination: SipAddress): boolean {
+    const p = prackFor(request, res, leg.rseqAcked, leg.prackSeq);
+    if (p === undefined) return false;
+    if (p === 'repeat') return true;
+    leg.rseqAcked = p.rseq;
+    leg.prackSeq = p.seq;
+    void this.#stack.sendRequest(p.request, destination.connection !== undefined ? { destination } : {}).catch(() => undefined);
+    return false;
   }
 
   #sendCancel(leg: SipLeg, cause: number): void {
@@ -717,8 +919,13 @@ export class PjsipDriver implements ChannelDriver {
     const dialog = leg.dialog;
     if (dialog === undefined || dialog.state === 'terminated') return;
     const { request } = dialog.createRequest('BYE', { headers: this.#reasonHeaders(leg, cause) });
-    const direct = leg.target?.destination?.connection !== undefined ? leg.target.destination : leg.inviteTx?.responseDestination.connection !== undefined ? leg.inviteTx.responseDestination : undefined;
+    const direct = this.#dialogDestination(leg);
     void this.#stack.sendRequest(request, direct === undefined ? {} : { destination: direct }).catch(() => undefined);
+  }
+
+  /** The connection in-dialog requests must use (TCP/TLS); undefined: route by the route set / remote target. */
+  #dialogDestination(leg: SipLeg): SipAddress | undefined {
+    return leg.target?.destination?.connection !== undefined ? leg.target.destination : leg.inviteTx?.responseDestination.connection !== undefined ? leg.inviteTx.responseDestination : undefined;
   }
 
   #reasonHeaders(leg: SipLeg, cause: number): Array<[string, string]> {
@@ -728,8 +935,11 @@ export class PjsipDriver implements ChannelDriver {
   /** A response to the inbound INVITE; `withSdp` adds our answer (183, 200). */
   #inviteResponse(leg: SipLeg, status: number, withSdp: boolean): SipResponse {
     const tx = leg.inviteTx as ServerTransaction;
-    const headers: Array<[string, string]> = [['Contact', leg.dialog?.localContact ?? ''], ['Allow', ALLOWED_METHODS.join(', ')]];
-    if (status === 200) headers.push(['Supported', SUPPORTED]);
+    // §12.1.1: responses that make the dialog carry the request's Record-Route, so the caller's route set
+    // (and with it ACK, BYE, re-INVITE) goes through the proxies that asked to stay in the path.
+    const headers: Array<[string, string]> = tx.request.headers.values('Record-Route').map((rr) => ['Record-Route', rr] as [string, string]);
+    headers.push(['Contact', leg.dialog?.localContact ?? ''], ['Allow', ALLOWED_METHODS.join(', ')]);
+    if (status === 200) headers.push(['Supported', SUPPORTED], ...(leg.timerHeaders ?? []));
     const sdp = withSdp ? leg.localSdp : undefined;
     if (sdp !== undefined) headers.push(['Content-Type', 'application/sdp']);
     headers.push(['Server', this.#config.global.userAgent]);
@@ -816,6 +1026,8 @@ export class PjsipDriver implements ChannelDriver {
 
   /** Frees the leg's dialog, RTP session and timers (the media session goes with the channel). */
   #release(leg: SipLeg): void {
+    leg.reliable?.stop();
+    leg.sessionTimer?.stop();
     if (leg.retransmit !== undefined) clearTimeout(leg.retransmit);
     leg.retransmit = undefined;
     if (leg.dialog !== undefined && leg.state === 'ended' && leg.channel.destroyed) this.#stack.detachDialog(leg.dialog);
@@ -866,6 +1078,10 @@ function firstCodec(endpoint: PjsipEndpoint): RtpCodecChoice | undefined {
   const first = endpoint.codecs.find((c) => c.name === 'ulaw' || c.name === 'alaw');
   if (first === undefined) return undefined;
   return first.name === 'ulaw' ? { name: 'PCMU', payloadType: 0 } : { name: 'PCMA', payloadType: 8 };
+}
+
+function allowsUpdate(message: SipRequest | SipResponse): boolean {
+  return message.headers.values('Allow').some((v) => v.split(',').some((m) => m.trim().toUpperCase() === 'UPDATE'));
 }
 
 function usesRfc4733(endpoint: PjsipEndpoint): boolean {
