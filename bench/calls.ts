@@ -26,7 +26,6 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
 import type { WebSocket } from 'ws';
 import {
   CpuMeter,
@@ -64,6 +63,7 @@ import {
   type ProcStatus,
   type Server,
   type Summary,
+  benchArgs,
 } from './lib.ts';
 import { REFERENCE_CONFIG_DIR } from '../test/helpers/reference.ts';
 
@@ -88,35 +88,21 @@ const USAGE = `Usage: node bench/calls.ts [options]   (run \`npm run build\` fir
                       core (default 30; 5 with --quick)
 `;
 
-let parsed;
-try {
-  parsed = parseArgs({
-    options: {
-      duration: { type: 'string' },
-      concurrency: { type: 'string', default: '10' },
-      warmup: { type: 'string' },
-      varset: { type: 'string', default: '300' },
-      pairs: { type: 'string', default: '500' },
-      quick: { type: 'boolean', default: false },
-      write: { type: 'boolean', default: false },
-      pretty: { type: 'string', default: 'yes' },
-      port: { type: 'string', default: '18188' },
-      'cpu-prof': { type: 'boolean', default: false },
-      only: { type: 'string', default: 'memory,cycles,varset' },
-      'node-args': { type: 'string', default: '' },
-      'quiet-wait': { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-} catch (err) {
-  process.stderr.write(`${(err as Error).message}\n${USAGE}`);
-  process.exit(2);
-}
-const opts = parsed.values;
-if (opts.help) {
-  process.stdout.write(USAGE);
-  process.exit(0);
-}
+const opts = benchArgs(USAGE, {
+  duration: { type: 'string' },
+  concurrency: { type: 'string', default: '10' },
+  warmup: { type: 'string' },
+  varset: { type: 'string', default: '300' },
+  pairs: { type: 'string', default: '500' },
+  quick: { type: 'boolean', default: false },
+  write: { type: 'boolean', default: false },
+  pretty: { type: 'string', default: 'yes' },
+  port: { type: 'string', default: '18188' },
+  'cpu-prof': { type: 'boolean', default: false },
+  only: { type: 'string', default: 'memory,cycles,varset' },
+  'node-args': { type: 'string', default: '' },
+  'quiet-wait': { type: 'string' },
+});
 const QUICK = opts.quick;
 const DURATION = Number(opts.duration ?? (QUICK ? 5 : 30));
 const CONCURRENCY = Number(opts.concurrency);

@@ -11,6 +11,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { WebSocket } from 'ws';
 import { writeConfigTree as writeTestConfigTree } from '../test/helpers/ariadne.ts';
 
@@ -474,4 +475,22 @@ export function runMain(main: () => Promise<void>): void {
       process.exit(1);
     },
   );
+}
+
+/**
+ * Parses a benchmark's command line (`--help`/`-h` is added): prints the error and `usage` and exits 2 on a bad
+ * option, prints `usage` and exits 0 on `--help`.
+ */
+export function benchArgs<const T extends ParseArgsOptionsConfig>(usage: string, options: T) {
+  const argv = process.argv.slice(2);
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(usage);
+    process.exit(0);
+  }
+  try {
+    return parseArgs({ args: argv, options }).values;
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n${usage}`);
+    process.exit(2);
+  }
 }

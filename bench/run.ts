@@ -24,7 +24,6 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { parseArgs } from 'node:util';
 import {
   AUTH,
   CpuMeter,
@@ -60,6 +59,7 @@ import {
   reportProfiles,
   runMain,
   type Server,
+  benchArgs,
 } from './lib.ts';
 
 const POST_BODY = '{"variable":"BENCH","value":"1"}';
@@ -82,32 +82,18 @@ const USAGE = `Usage: node bench/run.ts [options]
                      core (default 30; 5 with --quick)
 `;
 
-let parsed;
-try {
-  parsed = parseArgs({
-    options: {
-      duration: { type: 'string' },
-      quick: { type: 'boolean', default: false },
-      events: { type: 'string' },
-      write: { type: 'boolean', default: false },
-      pretty: { type: 'string', default: 'yes' },
-      port: { type: 'string', default: '18088' },
-      'cpu-prof': { type: 'boolean', default: false },
-      only: { type: 'string', default: 'memory,http,events' },
-      repeat: { type: 'string', default: '1' },
-      'quiet-wait': { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-} catch (err) {
-  process.stderr.write(`${(err as Error).message}\n${USAGE}`);
-  process.exit(2);
-}
-const opts = parsed.values;
-if (opts.help) {
-  process.stdout.write(USAGE);
-  process.exit(0);
-}
+const opts = benchArgs(USAGE, {
+  duration: { type: 'string' },
+  quick: { type: 'boolean', default: false },
+  events: { type: 'string' },
+  write: { type: 'boolean', default: false },
+  pretty: { type: 'string', default: 'yes' },
+  port: { type: 'string', default: '18088' },
+  'cpu-prof': { type: 'boolean', default: false },
+  only: { type: 'string', default: 'memory,http,events' },
+  repeat: { type: 'string', default: '1' },
+  'quiet-wait': { type: 'string' },
+});
 const QUICK = opts.quick;
 const DURATION = Number(opts.duration ?? (QUICK ? 3 : 10));
 const EVENTS_N = Number(opts.events ?? (QUICK ? 300 : 1000));

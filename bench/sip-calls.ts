@@ -32,7 +32,6 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
 import type { ChildProcess } from 'node:child_process';
 import type { WebSocket } from 'ws';
 import {
@@ -67,6 +66,7 @@ import {
   writeConfigTree,
   type Server,
   type Summary,
+  benchArgs,
 } from './lib.ts';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -88,35 +88,21 @@ const USAGE = `Usage: node bench/sip-calls.ts [options]   (run \`npm run build\`
   --quiet-wait <s>    wait up to this long for other processes to use < 15 % of a core (default 10; 2 with --quick)
 `;
 
-let parsed;
-try {
-  parsed = parseArgs({
-    options: {
-      rates: { type: 'string' },
-      duration: { type: 'string' },
-      levels: { type: 'string' },
-      ramp: { type: 'string', default: '100' },
-      window: { type: 'string' },
-      samples: { type: 'string' },
-      only: { type: 'string', default: 'rate,concurrent' },
-      quick: { type: 'boolean', default: false },
-      write: { type: 'boolean', default: false },
-      'cpu-prof': { type: 'boolean', default: false },
-      port: { type: 'string', default: '18288' },
-      'node-args': { type: 'string', default: '' },
-      'quiet-wait': { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-} catch (err) {
-  process.stderr.write(`${(err as Error).message}\n${USAGE}`);
-  process.exit(2);
-}
-const opts = parsed.values;
-if (opts.help) {
-  process.stdout.write(USAGE);
-  process.exit(0);
-}
+const opts = benchArgs(USAGE, {
+  rates: { type: 'string' },
+  duration: { type: 'string' },
+  levels: { type: 'string' },
+  ramp: { type: 'string', default: '100' },
+  window: { type: 'string' },
+  samples: { type: 'string' },
+  only: { type: 'string', default: 'rate,concurrent' },
+  quick: { type: 'boolean', default: false },
+  write: { type: 'boolean', default: false },
+  'cpu-prof': { type: 'boolean', default: false },
+  port: { type: 'string', default: '18288' },
+  'node-args': { type: 'string', default: '' },
+  'quiet-wait': { type: 'string' },
+});
 const QUICK = opts.quick;
 const list = (s: string): number[] => s.split(',').map((v) => Number(v.trim()));
 const RATES = list(opts.rates ?? (QUICK ? '50,200' : '50,100,200,400'));
