@@ -47,6 +47,7 @@ export function buildTelephony(options: TelephonyOptions) {
   const core = new Core({ onBusError: (err, m) => log.error(`event subscriber failed on ${m.type}: ${(err as Error)?.stack ?? String(err)}`) });
   const globals = core.globals;
   core.channels.setReportedVariables(ariConfig.channelvars);
+  core.channels.setDefaultLanguage(options.defaultLanguage ?? 'en');
   core.channels.registerDriver(new LocalDriver(core));
   new LocalOptimizer(core.channels, core.bridges);
   const functions = createStandardFunctionRegistry();

@@ -17,12 +17,18 @@ export class ChannelRegistry {
   readonly #now: () => number;
   readonly ids: IdSource;
   #reported: readonly string[] = [];
+  #defaultLanguage = 'en';
   #created = 0;
 
   constructor(options: { bus: Bus; ids: IdSource; now: () => number }) {
     this.#bus = options.bus;
     this.#now = options.now;
     this.ids = options.ids;
+  }
+
+  /** The language of channels whose driver gives none (asterisk.conf `defaultlanguage`, as Asterisk's channels). */
+  setDefaultLanguage(language: string): void {
+    if (language !== '') this.#defaultLanguage = language;
   }
 
   /** Variables every snapshot reports (ari.conf `channelvars`). */
@@ -55,7 +61,7 @@ export class ChannelRegistry {
     if (!tech) throw new AriadneError('ERR_INVALID_PARAMETER', `No such channel technology '${init.tech}'`);
     if (this.#byId.has(init.id)) throw new AriadneError('ERR_CONFLICT', 'Channel with given unique ID already exists');
     const channel = new Channel(
-      { ...init, tech },
+      { ...init, tech, language: init.language || this.#defaultLanguage },
       {
         bus: this.#bus,
         now: this.#now,

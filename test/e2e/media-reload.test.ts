@@ -96,13 +96,15 @@ describe('media reloads', () => {
 });
 
 describe('bridge playbacks and defaultlanguage', () => {
-  it('a bridge plays sounds in asterisk.conf defaultlanguage when no lang is given', async () => {
+  it('channels start in asterisk.conf defaultlanguage; a bridge plays sounds in it when no lang is given', async () => {
     const other = await MediaApp.start(APP, { sounds: false, asteriskConf: (text) => text.replace('defaultlanguage = en', 'defaultlanguage = xx') });
     try {
       const sounds = path.join(other.srv.dir, 'data', 'sounds');
       toneFile(path.join(sounds, 'xx', 'lang-probe.wav'), 1200);
       toneFile(path.join(sounds, 'en', 'lang-probe.wav'), 400);
       const { one, two } = await other.pair('dl');
+      // Channels start in it too, as Asterisk's do.
+      assert.equal(((await other.call('GET', `/channels/${one}`)).body as { language?: string }).language, 'xx');
       assert.equal((await other.call('POST', '/bridges/dl-br?type=mixing')).status, 200);
       assert.equal((await other.call('POST', `/bridges/dl-br/addChannel?channel=${one}`)).status, 204);
       await other.ev.next((m) => m.type === 'ChannelEnteredBridge' && (m.channel as Json).id === one, 5000);
