@@ -16,7 +16,7 @@ import type { Core } from './core/core.ts';
 import type { Stasis } from './stasis/stasis.ts';
 import type { DialplanEngine } from './dialplan/engine.ts';
 import type { FunctionRegistry } from './dialplan/functions/registry.ts';
-import { canMatchExtension, matchMoreExtension, existsExtension } from './dialplan/lookup.ts';
+import { extenMatch } from './dialplan/lookup.ts';
 import { LocalMediaPort } from './media/engine/port.ts';
 import type { MediaPort } from './media/engine/port.ts';
 import { ChannelMedia } from './media/channel-media.ts';
@@ -133,14 +133,7 @@ export function buildMedia(options: MediaWiringOptions) {
     environment: mediaEnvironment,
     logger: pbxLog,
     ensureSession,
-    match: (ch, context, digits) => {
-      const callerId = ch.caller.number ? { callerId: ch.caller.number } : {};
-      return {
-        exists: existsExtension(engine.dialplan, context, digits, 1, callerId),
-        canMatch: canMatchExtension(engine.dialplan, context, digits, 1, callerId),
-        matchMore: matchMoreExtension(engine.dialplan, context, digits, 1, callerId),
-      };
-    },
+    match: (ch, context, digits) => extenMatch(engine.dialplan, context, digits, ch.caller.number),
   })) {
     core.apps.register(app);
   }

@@ -21,7 +21,7 @@ import { basicApps } from './dialplan/apps/basic.ts';
 import { flowApps } from './dialplan/apps/flow.ts';
 import { dialApp } from './dialplan/apps/dial.ts';
 import { HintStates } from './dialplan/hint-states.ts';
-import { canMatchExtension, matchMoreExtension, existsExtension } from './dialplan/lookup.ts';
+import { existsExtension, extenMatch } from './dialplan/lookup.ts';
 import type { Dialplan } from './dialplan/model.ts';
 import { Stasis } from './stasis/stasis.ts';
 import { StasisBroadcast } from './stasis/broadcast.ts';
@@ -68,11 +68,9 @@ export function buildTelephony(options: TelephonyOptions) {
   for (const app of [
     ...basicApps(core, pbxLog, (ch) => engine.scope(ch)),
     ...flowApps(pbxLog, (ch, digits) => {
-      const { context } = ch.location;
-      return {
-        exact: existsExtension(engine.dialplan, context, digits, 1),
-        more: matchMoreExtension(engine.dialplan, context, digits, 1) || (!existsExtension(engine.dialplan, context, digits, 1) && canMatchExtension(engine.dialplan, context, digits, 1)),
-      };
+      // WaitExten waits for more digits while a longer extension may still match.
+      const m = extenMatch(engine.dialplan, ch.location.context, digits, ch.caller.number);
+      return { exact: m.exists, more: m.matchMore || (!m.exists && m.canMatch) };
     }),
     dialApp(core, pbxLog),
   ]) {

@@ -533,3 +533,23 @@ function dateParts(date: Date, timezone: string | undefined): DateParts {
     minute: Number(fields['minute']),
   };
 }
+
+/** How a run of digits matches a context's extensions (Asterisk's exists / canmatch / matchmore), at priority 1. */
+export interface ExtenMatch {
+  readonly exists: boolean;
+  readonly canMatch: boolean;
+  readonly matchMore: boolean;
+}
+
+/**
+ * All three answers for digits a caller dialled (WaitExten, Background, Read's overlap): what the dialplan
+ * applications that collect digits need, with the caller's number for caller-id conditions.
+ */
+export function extenMatch(dialplan: Dialplan, context: string, digits: string, callerId: string): ExtenMatch {
+  const options = callerId ? { callerId } : {};
+  return {
+    exists: existsExtension(dialplan, context, digits, 1, options),
+    canMatch: canMatchExtension(dialplan, context, digits, 1, options),
+    matchMore: matchMoreExtension(dialplan, context, digits, 1, options),
+  };
+}

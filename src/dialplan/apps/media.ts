@@ -30,13 +30,9 @@ import type { MediaPort } from '../../media/engine/port.ts';
 import type { SourceSpec } from '../../media/engine/protocol.ts';
 import { resolveMedia, type MediaEnvironment } from '../../media/media-uri.ts';
 import { splitAppArgs } from '../args.ts';
+import type { ExtenMatch } from '../lookup.ts';
 
-/** How a run of digits matches the extensions of a context (Asterisk's exists / canmatch / matchmore). */
-export interface ExtenMatch {
-  readonly exists: boolean;
-  readonly canMatch: boolean;
-  readonly matchMore: boolean;
-}
+export type { ExtenMatch };
 
 export interface MediaAppsOptions {
   readonly port: MediaPort;
