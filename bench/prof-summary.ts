@@ -2,7 +2,10 @@
  * Summarizes a V8 `.cpuprofile` (from `node --cpu-prof`, e.g. `node bench/run.ts --cpu-prof`): the functions
  * with the most self time, and the inclusive time of each project function (src/…).
  *
- *   node bench/prof-summary.ts <file.cpuprofile> [--top 40] [--filter src/]
+ *   node bench/prof-summary.ts <file.cpuprofile> [--top 40] [--filter src/] [--busiest <s>]
+ *
+ * `--busiest 10` keeps only the 10 s window with the least idle time: a benchmark's steady state, without its
+ * start-up and wind-down.
  */
 
 import fs from 'node:fs';
@@ -28,7 +31,7 @@ interface Profile {
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { top: { type: 'string', default: '40' }, filter: { type: 'string', default: '/src/' } },
+  options: { top: { type: 'string', default: '40' }, filter: { type: 'string', default: '/src/' }, busiest: { type: 'string' } },
 });
 const file = positionals[0];
 if (!file) {
@@ -45,8 +48,37 @@ for (const n of prof.nodes) {
   for (const c of n.children ?? []) parent.set(c, n.id);
 }
 
+// The sample range to summarise: everything, or the busiest window.
+let [from, to] = [0, prof.samples.length];
+if (values.busiest !== undefined) [from, to] = busiestWindow(Number(values.busiest) * 1e6);
+
+function busiestWindow(widthUs: number): [number, number] {
+  const idleId = prof.nodes.find((n) => n.callFrame.functionName === '(idle)')?.id;
+  let best: [number, number] = [0, prof.samples.length];
+  let bestBusy = -1;
+  let start = 0;
+  let span = 0;
+  let busy = 0;
+  for (let end = 0; end < prof.samples.length; end++) {
+    const d = prof.timeDeltas[end] ?? 0;
+    span += d;
+    if (prof.samples[end] !== idleId) busy += d;
+    while (span > widthUs && start < end) {
+      const ds = prof.timeDeltas[start] ?? 0;
+      span -= ds;
+      if (prof.samples[start] !== idleId) busy -= ds;
+      start++;
+    }
+    if (span >= widthUs * 0.95 && busy > bestBusy) {
+      bestBusy = busy;
+      best = [start, end + 1];
+    }
+  }
+  return best;
+}
+
 const selfUs = new Map<number, number>();
-for (let i = 0; i < prof.samples.length; i++) {
+for (let i = from; i < to; i++) {
   const id = prof.samples[i] ?? 0;
   selfUs.set(id, (selfUs.get(id) ?? 0) + (prof.timeDeltas[i] ?? 0));
 }

@@ -57,9 +57,9 @@ export function buildMedia(options: MediaWiringOptions) {
   const recordingDir = path.join(dirs.astspooldir, 'recording');
   const defaultLanguage = options.defaultLanguage ?? 'en';
 
-  // One in-thread host (LocalMediaPort). To run it in a worker instead, build the port with
-  // `await WorkerMediaPort.start()` (this function would become async); nothing else changes, as both carry the
-  // same messages.
+  // One in-thread host (LocalMediaPort). `WorkerMediaPort.create()` would run it in a worker instead; nothing else
+  // changes, as both carry the same messages. Measured with 1000 SIP calls (bench/RESULTS.md, 2026-11-27) the
+  // worker did not help on 2 cores: RTP's per-packet work, which does scale, already runs in workers (rtp-pool.ts).
   const media: MediaPort = new LocalMediaPort();
   const channelMedia = new ChannelMedia({ core, port: media });
   const ensureSession = (channelId: string): boolean => channelMedia.ensure(channelId);

@@ -15,7 +15,7 @@ test("the sip-perf anchor's rtp.conf and Asterisk's defaults", () => {
   assert.deepEqual(lines(diagnostics), []);
   assert.deepEqual(value, {
     rtpstart: 10000, rtpend: 20000, rtpchecksums: true, dtmftimeout: 1200, rtcpinterval: 5000,
-    strictrtp: 'yes', probation: 4, icesupport: true, stunaddr: undefined,
+    strictrtp: 'yes', probation: 4, icesupport: true, stunaddr: undefined, rtpworkers: undefined,
   });
   assert.ok(Object.isFrozen(value));
 });
@@ -90,4 +90,12 @@ test('loadRtpConf: missing file gives defaults and a warning', () => {
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("rtpworkers (Ariadne's own): RTP worker threads, 0 for none; a bad value keeps the default", () => {
+  assert.equal(read('[general]\nrtpworkers=3\n').value.rtpworkers, 3);
+  assert.equal(read('[general]\nrtpworkers=0\n').value.rtpworkers, 0);
+  const bad = read('[general]\nrtpworkers=lots\n');
+  assert.equal(bad.value.rtpworkers, undefined);
+  assert.deepEqual(lines(bad.diagnostics), ["2: warning: value for 'rtpworkers' must be a number from 0 to 64; using one per core"]);
 });

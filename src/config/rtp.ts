@@ -46,6 +46,11 @@ export interface RtpConfig {
   readonly probation: number;
   readonly icesupport: boolean;
   readonly stunaddr: StunAddress | undefined;
+  /**
+   * Ariadne's own: worker threads for RTP (0: RTP runs in the main thread). Default: one per core. Read at
+   * start-up only.
+   */
+  readonly rtpworkers: number | undefined;
 }
 
 export const DEFAULT_RTP_START = 5000;
@@ -92,6 +97,7 @@ export function readRtpConf(doc: ConfDocument): Loaded<RtpConfig> {
     probation: DEFAULT_PROBATION,
     icesupport: true,
     stunaddr: undefined as StunAddress | undefined,
+    rtpworkers: undefined as number | undefined,
   };
   let rangeAt: ConfEntry | undefined;
 
@@ -170,6 +176,12 @@ export function readRtpConf(doc: ConfDocument): Loaded<RtpConfig> {
         case 'icesupport':
           value.icesupport = readBoolean(entry, diagnostics, true);
           break;
+        case 'rtpworkers': {
+          const n = leadingInteger(entry.value);
+          if (n === undefined || n < 0 || n > 64) diagnostics.warn(entry, `value for 'rtpworkers' must be a number from 0 to 64; using one per core`);
+          else value.rtpworkers = n;
+          break;
+        }
         case 'stunaddr':
           value.stunaddr = readStun(entry, diagnostics) ?? value.stunaddr;
           break;

@@ -31,6 +31,7 @@ import { Recording } from './recording.ts';
 import { Session, type FrameAnalyzer } from './session.ts';
 import { BufferSink, type AudioSink } from './sink.ts';
 import { describeFsError, FileSink } from './file-sink.ts';
+import { controlId, ExchangeSlot, signalTick } from './exchange.ts';
 import { createSource } from './source.ts';
 
 export interface LocalMediaHostOptions {
@@ -95,6 +96,8 @@ export class LocalMediaHost {
   #ticking = false;
   #deferred: unknown[] = [];
   #closed = false;
+  /** RTP workers' tick counters, with how many sessions use each (exchange.ts). */
+  readonly #exchanges = new Map<number, { readonly view: Int32Array; users: number }>();
   #stats = { ...ZERO_STATS };
   #dropped = 0;
 
@@ -207,12 +210,15 @@ export class LocalMediaHost {
       s.produceOut();
       s.link?.carry(s);
       if (s.tapOut) this.#emitFrame(s, 'out', s.outFrame, s.outTimestamp, s.outSeq);
+      if (s.exchange) s.exchange.writeOut(s.outFrame, s.rate, s.outTimestamp);
       if (s.recordings.out.size) this.#record(s.recordings.out, s.outFrame, s.rate, s.outActive);
       if (s.analyzersOut.size) this.#analyze(s, 'out', s.analyzersOut, s.outFrame);
       s.advance(1);
     }
     // Snoops hand over this tick's audio once every session has made both sides (see snoop.ts).
     for (const snoop of this.#snoops.values()) snoop.carry();
+    // The RTP workers take this tick's frames now.
+    for (const x of this.#exchanges.values()) signalTick(x.view);
   }
 
   #emitFrame(s: Session, direction: Direction, samples: Int16Array, timestamp: number, seq: number): void {
@@ -289,6 +295,20 @@ export class LocalMediaHost {
         if (c.direction === 'in') s.tapIn = !!c.enabled;
         else if (c.direction === 'out') s.tapOut = !!c.enabled;
         else throw new TypeError(`Bad direction '${String(c.direction)}'`);
+        return;
+      }
+      case 'exchange': {
+        const s = this.#sessionOf(c.sessionId);
+        this.#unexchange(s);
+        if (c.page === undefined) return;
+        if (!(c.page instanceof SharedArrayBuffer) || !(c.control instanceof SharedArrayBuffer)) throw new TypeError('exchange needs shared page and control buffers');
+        s.exchange = new ExchangeSlot(c.page, Number(c.slot));
+        // Keyed by the id inside the buffer: a buffer posted to a worker host arrives as a new object each time.
+        const key = controlId(c.control);
+        let x = this.#exchanges.get(key);
+        if (!x) this.#exchanges.set(key, (x = { view: new Int32Array(c.control), users: 0 }));
+        x.users++;
+        s.exchangeControl = x.view;
         return;
       }
       case 'mute': {
@@ -493,7 +513,19 @@ export class LocalMediaHost {
     for (const a of [...s.analyzers.values(), ...s.analyzersOut.values()]) a.reset?.();
     s.analyzers.clear();
     s.analyzersOut.clear();
+    this.#unexchange(s);
     this.#sessions.delete(id);
+  }
+
+  /** Disconnects a session from its RTP worker's slot; a worker with no sessions left is no longer woken. */
+  #unexchange(s: Session): void {
+    const view = s.exchangeControl;
+    s.exchange = undefined;
+    s.exchangeControl = undefined;
+    if (!view) return;
+    const key = controlId(view.buffer as SharedArrayBuffer);
+    const x = this.#exchanges.get(key);
+    if (x && --x.users <= 0) this.#exchanges.delete(key);
   }
 
   #destroyBridge(id: string): void {

@@ -130,10 +130,15 @@ export class WorkerMediaPort implements MediaPort {
     );
   }
 
+  /** Starts a worker running a `LocalMediaHost`; commands sent before it runs wait for it. */
+  static create(data: MediaWorkerData = {}): WorkerMediaPort {
+    return new WorkerMediaPort(new Worker(WORKER_URL, { workerData: data }));
+  }
+
   /** Starts a worker running a `LocalMediaHost` and resolves once it runs. */
   static async start(data: MediaWorkerData = {}): Promise<WorkerMediaPort> {
-    const worker = new Worker(WORKER_URL, { workerData: data });
-    const port = new WorkerMediaPort(worker);
+    const port = WorkerMediaPort.create(data);
+    const worker = port.worker;
     await new Promise<void>((resolve, reject) => {
       worker.once('online', () => resolve());
       worker.once('error', reject);

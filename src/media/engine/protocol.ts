@@ -93,6 +93,12 @@ export type MediaCommand =
   | { readonly type: 'write'; readonly sessionId: string; readonly frame: AudioFrame }
   /** Sends every frame of one direction back as `frame` notifications (external media, RTP, tests). */
   | { readonly type: 'tap'; readonly sessionId: string; readonly direction: Direction; readonly enabled: boolean }
+  /**
+   * Connects a session to an RTP worker through shared memory (exchange.ts): each tick its `out` frame goes into
+   * `slot` of `page` and the newest `in` frame is taken from there, and `control`'s tick counter is bumped after
+   * the tick. Without `page` the session is disconnected.
+   */
+  | { readonly type: 'exchange'; readonly sessionId: string; readonly control?: SharedArrayBuffer; readonly page?: SharedArrayBuffer; readonly slot?: number }
   /** Mutes a direction of the channel: the other side gets silence. */
   | { readonly type: 'mute'; readonly sessionId: string; readonly direction: MuteDirection; readonly muted: boolean }
   /** Joins the two halves of a Local channel: what `a` hears (`out`) is what `b` says (`in`), and back. */

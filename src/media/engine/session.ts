@@ -7,6 +7,8 @@
  * their whispers in. Delivering the frames (taps, recordings, analyzers, the Local peer) is the host's job.
  */
 
+import type { ExchangeSlot } from './exchange.ts';
+import { IN_RATE } from './exchange.ts';
 import type { AudioFrame, SampleRate } from './frame.ts';
 import { samplesPerFrame } from './frame.ts';
 import type { LocalPair } from './local-pair.ts';
@@ -73,6 +75,11 @@ export class Session {
   /** Echo(): the channel hears what it says. */
   echo = false;
   droppedFrames = 0;
+  /** An RTP worker's shared slot (exchange.ts): the host writes `out` there and takes `in` from it. */
+  exchange: ExchangeSlot | undefined;
+  /** The worker's tick counter that slot belongs to. */
+  exchangeControl: Int32Array | undefined;
+  #exchangeResampler: LinearResampler | undefined;
 
   constructor(id: string, rate: SampleRate) {
     this.id = id;
@@ -112,6 +119,8 @@ export class Session {
         if (this.#queueResampler?.from !== frame.rate) this.#queueResampler = new LinearResampler(frame.rate, this.rate);
         this.#queueResampler.process(frame.samples, this.inFrame);
       }
+      active = true;
+    } else if (this.exchange && this.#readExchange(this.exchange)) {
       active = true;
     } else if (this.#input) {
       active = this.#readInput(this.#input);
@@ -159,6 +168,18 @@ export class Session {
     this.outSeq += frames;
     this.inTimestamp += frames * this.frameSamples;
     this.outTimestamp += frames * this.frameSamples;
+  }
+
+  /** The RTP worker's newest frame, straight from shared memory (no copy but into `inFrame`). */
+  #readExchange(slot: ExchangeSlot): boolean {
+    const frame = slot.readIn();
+    if (!frame) return false;
+    if (this.rate === IN_RATE) this.inFrame.set(frame);
+    else {
+      this.#exchangeResampler ??= new LinearResampler(IN_RATE, this.rate);
+      this.#exchangeResampler.process(frame, this.inFrame);
+    }
+    return true;
   }
 
   #readInput(src: AudioSource): boolean {

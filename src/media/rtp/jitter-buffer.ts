@@ -72,6 +72,11 @@ export class JitterBuffer {
   #playTs = 0;
   /** One past the highest timestamp received. */
   #endTs = 0;
+  /**
+   * Where the last gap (samples skipped by a packet that came early) ends: before it there may be holes, after
+   * it every sample up to `#endTs` is there, so frames past it are copied whole.
+   */
+  #holeUntil = 0;
   #idle = 0;
   #missingRun = 0;
   #deepRun = 0;
@@ -126,6 +131,23 @@ export class JitterBuffer {
     }
     const ring = this.#ring;
     const have = this.#have;
+    const beyond = (timestamp - this.#endTs) | 0;
+    if (beyond >= 0) {
+      // In order (the usual case): nothing is buffered from here on, so every sample is fresh.
+      if (beyond > 0) this.#holeUntil = timestamp;
+      const at = timestamp & MASK;
+      const first = Math.min(n, RING - at);
+      ring.set(first === samples.length ? samples : samples.subarray(0, first), at);
+      have.fill(1, at, at + first);
+      if (first < n) {
+        ring.set(samples.subarray(first, n), 0);
+        have.fill(1, 0, n - first);
+      }
+      this.#endTs = (timestamp + n) | 0;
+      this.#idle = 0;
+      this.#stats.pushed++;
+      return true;
+    }
     let fresh = 0;
     for (let i = 0; i < n; i++) {
       const ts = (timestamp + i) | 0;
@@ -186,6 +208,22 @@ export class JitterBuffer {
     } else this.#deepRun = 0;
     const ring = this.#ring;
     const have = this.#have;
+    if (((this.#playTs - this.#holeUntil) | 0) >= 0) {
+      // No gap before or in this frame and a frame's worth buffered: all of it is there.
+      const at = this.#playTs & MASK;
+      const first = Math.min(n, RING - at);
+      out.set(ring.subarray(at, at + first));
+      have.fill(0, at, at + first);
+      if (first < n) {
+        out.set(ring.subarray(0, n - first), first);
+        have.fill(0, 0, n - first);
+      }
+      this.#playTs = (this.#playTs + n) | 0;
+      this.#missingRun = 0;
+      this.#previous.set(out.subarray(0, n));
+      this.#stats.played++;
+      return true;
+    }
     let missing = 0;
     for (let i = 0; i < n; i++) {
       const at = (this.#playTs + i) & MASK;
@@ -229,6 +267,7 @@ export class JitterBuffer {
     this.#playing = false;
     this.#playTs = timestamp;
     this.#endTs = timestamp;
+    this.#holeUntil = timestamp;
     this.#idle = 0;
     this.#missingRun = 0;
     this.#previous.fill(0);

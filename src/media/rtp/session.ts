@@ -31,13 +31,16 @@
 
 import dgram from 'node:dgram';
 import { randomBytes } from 'node:crypto';
-import { isIPv4, isIPv6 } from 'node:net';
+import dns from 'node:dns';
+import { isIP, isIPv4, isIPv6 } from 'node:net';
 import { alawDecodeInto, alawEncodeInto, ulawDecodeInto, ulawEncodeInto } from '../codecs/g711.ts';
 import type { RtpConfig } from '../../config/rtp.ts';
 import type { MediaPort } from '../engine/port.ts';
 import type { MediaNotification } from '../engine/protocol.ts';
+import type { SampleRate } from '../engine/frame.ts';
 import { LinearResampler } from '../engine/resample.ts';
 import { JitterBuffer, type JitterBufferStats } from './jitter-buffer.ts';
+import { rtpDebug } from './debug.ts';
 import { parseRtp, random16, random32, RTP_HEADER_LENGTH, writeRtpHeader, type RtpParseError } from './packet.ts';
 import { TelephoneEventReceiver, TelephoneEventSender, eventOfDigit, type DtmfEvent, type EventPacket } from './rfc4733.ts';
 import {
@@ -75,7 +78,11 @@ export interface RtpRemote {
 }
 
 export interface RtpSessionOptions {
-  readonly port: MediaPort;
+  /**
+   * The media host to follow in this thread (a tap on the session's `out`, `write` for what arrives). Without it
+   * the owner drives the session with `tick()` (the RTP workers do, from shared memory).
+   */
+  readonly port?: MediaPort;
   /** The media session (channel id). */
   readonly sessionId: string;
   /** Local address to bind (`0.0.0.0`, `::`, `127.0.0.1`...). */
@@ -189,7 +196,7 @@ export class RtpSession {
   readonly localPort: number;
   readonly rtcpPort: number;
   readonly ssrc: number;
-  readonly #port: MediaPort;
+  readonly #port: MediaPort | undefined;
   readonly #rtp: dgram.Socket;
   readonly #rtcp: dgram.Socket;
   readonly #symmetric: boolean;
@@ -212,8 +219,12 @@ export class RtpSession {
   #rtcpLearned = false;
 
   // Strict RTP learning.
-  #locked: string | undefined;
-  #candidate: string | undefined;
+  // Sources are address and port; a port of -1 is none. (Fields, not an "address|port" string: this runs for
+  // every packet.)
+  #lockedAddress = '';
+  #lockedPort = -1;
+  #candidateAddress = '';
+  #candidatePort = -1;
   #candidateLeft = 0;
   #candidateSeq = 0;
 
@@ -294,8 +305,11 @@ export class RtpSession {
     // A send to an unreachable port comes back as an ICMP error on some systems; it must not end the call.
     rtp.on('error', () => undefined);
     rtcp.on('error', () => undefined);
-    this.#offNotification = routeOutFrames(this.#port, this.sessionId, (n) => this.#onTick(n));
-    this.#port.send({ type: 'tap', sessionId: this.sessionId, direction: 'out', enabled: true });
+    const port = this.#port;
+    if (port) {
+      this.#offNotification = routeOutFrames(port, this.sessionId, (n) => this.#onFrame(port, n));
+      port.send({ type: 'tap', sessionId: this.sessionId, direction: 'out', enabled: true });
+    } else this.#offNotification = () => undefined;
     this.#rtcpTimer = setInterval(() => this.#sendRtcp(), options.rtcpIntervalMs ?? 5000);
     this.#rtcpTimer.unref();
   }
@@ -304,7 +318,7 @@ export class RtpSession {
   static async open(options: RtpSessionOptions): Promise<RtpSession> {
     // Checks that can fail come before any port is taken.
     checkCodec(options.codec);
-    if (routers.get(options.port)?.sessions.has(options.sessionId)) throw new Error(`Session '${options.sessionId}' already has an RTP session`);
+    if (options.port && routers.get(options.port)?.sessions.has(options.sessionId)) throw new Error(`Session '${options.sessionId}' already has an RTP session`);
     const { rtp, rtcp } = await bindPair(options.bindAddress, options.portRange.start, options.portRange.end);
     try {
       return new RtpSession(options, rtp, rtcp);
@@ -343,8 +357,8 @@ export class RtpSession {
     if (!this.#rtcpLearned || changed) this.#rtcpTo = { address: remote.rtcpAddress ?? remote.address, port: remote.rtcpPort ?? remote.port + 1 };
     if (changed) {
       this.#rtcpLearned = false;
-      this.#locked = undefined;
-      this.#candidate = undefined;
+      this.#lockedPort = -1;
+      this.#candidatePort = -1;
       this.#talkspurt = true;
     }
   }
@@ -437,7 +451,7 @@ export class RtpSession {
     this.#dtmfOut = undefined;
     for (const d of this.#dtmfQueue.splice(0)) d.resolve();
     this.#offNotification();
-    this.#port.send({ type: 'tap', sessionId: this.sessionId, direction: 'out', enabled: false });
+    this.#port?.send({ type: 'tap', sessionId: this.sessionId, direction: 'out', enabled: false });
     const to = this.#rtcpTo;
     if (to) {
       // A last report and BYE, so the peer knows the stream ended rather than lost.
@@ -451,41 +465,51 @@ export class RtpSession {
   // -------------------------------------------------------------------------------------------------------
   // The media tick
 
-  #onTick(n: FrameNotification): void {
-    if (this.#closed) return;
+  /** In-thread: a tapped `out` frame from the port; what the jitter buffer gives goes back as a `write`. */
+  #onFrame(port: MediaPort, n: FrameNotification): void {
+    const frame = n.frame;
+    if (!this.tick(frame.samples, frame.rate, frame.timestamp, this.#pulled)) return;
+    port.send({
+      type: 'write',
+      sessionId: this.sessionId,
+      frame: { samples: this.#pulled.slice(), rate: RATE, timestamp: this.#inTs, seq: this.#inSeq },
+    });
+    this.#inTs += FRAME_SAMPLES;
+    this.#inSeq++;
+  }
+
+  /**
+   * One tick of the media clock: sends `out` (one frame of what the far side hears, at `rate`, engine
+   * `timestamp`) and, when `into` is given, fills it (160 samples at 8 kHz) with the next frame of what the far
+   * side said. Returns whether `into` was filled.
+   */
+  tick(out: Int16Array, rate: SampleRate, timestamp: number, into?: Int16Array): boolean {
+    if (this.#closed) return false;
     const now = performance.now();
     this.#emitDtmf(this.#dtmfIn.tick(now));
     // What the far side said, one frame per tick.
-    if (receives(this.#direction) && this.#jb.pull(this.#pulled)) {
-      this.#port.send({
-        type: 'write',
-        sessionId: this.sessionId,
-        frame: { samples: this.#pulled.slice(), rate: RATE, timestamp: this.#inTs, seq: this.#inSeq },
-      });
-      this.#inTs += FRAME_SAMPLES;
-      this.#inSeq++;
-    }
+    const pulled = into !== undefined && receives(this.#direction) && this.#jb.pull(into);
     // What the far side hears.
-    const frame = n.frame;
-    let samples = frame.samples;
-    const scale = frame.rate / RATE;
-    if (frame.rate !== RATE) {
-      this.#downsample ??= new LinearResampler(frame.rate, RATE);
+    let samples = out;
+    const scale = rate / RATE;
+    if (rate !== RATE) {
+      if (this.#downsample?.from !== rate) this.#downsample = new LinearResampler(rate, RATE);
       samples = this.#downsample.process(samples, this.#down);
     }
-    this.#lastTs = (this.#tsBase + Math.round(frame.timestamp / scale)) >>> 0;
+    this.#lastTs = (this.#tsBase + Math.round(timestamp / scale)) >>> 0;
     this.#lastTickMs = now;
     if (!sends(this.#direction) || !this.#sendTo) {
       this.#talkspurt = true;
-      return;
+      return pulled;
     }
-    if (this.#dtmfOut) return;
+    if (this.#dtmfOut) return pulled;
     const packet = Buffer.allocUnsafe(RTP_HEADER_LENGTH + samples.length);
     this.#writeHeader(packet, this.#codec.payloadType, this.#lastTs, this.#talkspurt);
     if (this.#codec.name === 'PCMU') ulawEncodeInto(samples, packet, RTP_HEADER_LENGTH);
     else alawEncodeInto(samples, packet, RTP_HEADER_LENGTH);
     this.#talkspurt = false;
     this.#send(packet, samples.length);
+    return pulled;
   }
 
   #writeHeader(out: Buffer, payloadType: number, timestamp: number, marker: boolean): void {
@@ -497,6 +521,7 @@ export class RtpSession {
     const to = this.#sendTo;
     if (!to) return;
     this.#rtp.send(packet, to.port, this.#socketAddress(to.address));
+    if (rtpDebug.on) rtpDebug.sent(to.address, to.port, packet, payloadBytes);
     this.#txcount++;
     this.#txoctets += payloadBytes;
     this.#sentSinceReport = true;
@@ -519,9 +544,9 @@ export class RtpSession {
       this.#counters.malformed[p]++;
       return;
     }
+    if (rtpDebug.on) rtpDebug.received(rinfo.address, rinfo.port, p.payloadType, p.sequenceNumber, p.timestamp, p.payload.length);
     const from = plainAddress(rinfo.address);
-    const source = `${from}|${rinfo.port}`;
-    if (this.#strict && !this.#accept(source, from, rinfo.port, p.sequenceNumber)) {
+    if (this.#strict && !this.#accept(from, rinfo.port, p.sequenceNumber)) {
       this.#counters.strictDropped++;
       return;
     }
@@ -562,25 +587,30 @@ export class RtpSession {
   }
 
   /** Strict RTP: is this source the learned one, or has it now earned that? */
-  #accept(source: string, address: string, port: number, seq: number): boolean {
-    if (this.#locked === source) return true;
-    if (this.#locked !== undefined) return false;
+  #accept(address: string, port: number, seq: number): boolean {
+    if (this.#lockedPort !== -1) return this.#lockedPort === port && this.#lockedAddress === address;
     // The address SDP gave is trusted at once.
     if (this.#remote && plainAddress(this.#remote.address) === address && this.#remote.port === port) {
-      this.#locked = source;
+      this.#lock(address, port);
       return true;
     }
-    if (this.#candidate !== source || seq !== ((this.#candidateSeq + 1) & 0xffff)) {
+    if (this.#candidatePort !== port || this.#candidateAddress !== address || seq !== ((this.#candidateSeq + 1) & 0xffff)) {
       // A new candidate, or a break in its sequence: start counting again from this packet.
-      this.#candidate = source;
+      this.#candidateAddress = address;
+      this.#candidatePort = port;
       this.#candidateLeft = this.#probation - 1;
     } else this.#candidateLeft--;
     this.#candidateSeq = seq;
     if (this.#candidateLeft > 0) return false;
-    this.#locked = source;
-    this.#candidate = undefined;
+    this.#lock(address, port);
+    this.#candidatePort = -1;
     this.#counters.sourceChanges++;
     return true;
+  }
+
+  #lock(address: string, port: number): void {
+    this.#lockedAddress = address;
+    this.#lockedPort = port;
   }
 
   #emitDtmf(events: readonly DtmfEvent[]): void {
@@ -678,7 +708,7 @@ export class RtpSession {
     }
     // Only RTCP from the host that sends us RTP counts (strict RTP's address, when learned).
     const from = plainAddress(rinfo.address);
-    if (this.#locked !== undefined && !this.#locked.startsWith(`${from}|`)) return;
+    if (this.#lockedPort !== -1 && this.#lockedAddress !== from) return;
     this.#counters.rtcpReceived++;
     if (this.#symmetric) {
       this.#rtcpTo = { address: from, port: rinfo.port };
@@ -755,6 +785,16 @@ function checkCodec(codec: RtpCodecChoice): RtpCodecChoice {
   return { name: codec.name, payloadType: codec.payloadType };
 }
 
+/**
+ * dgram resolves every destination, even an IP literal, and answers on the next tick; RTP sends to literals 50
+ * times a second per call, so they are answered at once (names still go to DNS).
+ */
+function literalLookup(host: string, family: unknown, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
+  const f = isIP(host);
+  if (f !== 0) callback(null, host, f);
+  else dns.lookup(host, family as number, callback);
+}
+
 function bindSocket(socket: dgram.Socket, port: number, address: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error): void => {
@@ -794,8 +834,8 @@ async function bindPair(address: string, start: number, end: number): Promise<{ 
   for (let i = 0; i < count; i++) {
     const port = first + 2 * ((offset + i) % count);
     if (port + 1 > 65535) continue;
-    const rtp = dgram.createSocket({ type, reuseAddr: false });
-    const rtcp = dgram.createSocket({ type, reuseAddr: false });
+    const rtp = dgram.createSocket({ type, reuseAddr: false, lookup: literalLookup });
+    const rtcp = dgram.createSocket({ type, reuseAddr: false, lookup: literalLookup });
     try {
       await bindSocket(rtp, port, address);
       await bindSocket(rtcp, port + 1, address);
