@@ -14,19 +14,19 @@
  *   handler a method we know gets 405 with Allow, any other 501.
  *
  * It sends requests (`sendRequest` adds Via with our sent-by and rport, Max-Forwards, User-Agent, resolves the
- * next hop from Route/Request-URI), answers 401/407 for `outbound_auth` (`request`), and qualifies contacts:
+ * next hop from Route/Request-URI with RFC 3263 — `dns/resolver.ts` — and fails over to the next server on a
+ * 503 or timeout), answers 401/407 for `outbound_auth` (`request`), and qualifies contacts:
  * every `qualify_frequency` seconds each contact of an AOR (static `contact=` and registered bindings) gets
  * an OPTIONS; any response within `qualify_timeout` (a 2xx with `qualify_2xx_only`) is Reachable with its RTT,
  * silence is Unreachable. Status changes go to `onContactStatus`.
  */
 
-import dns from 'node:dns/promises';
-import net from 'node:net';
 import type { PjsipConfig, PjsipEndpoint } from '../config/pjsip.ts';
 import type { Logger } from '../shared/logger.ts';
 import { answerChallenge, DigestClientState, DigestServer, type VerifyOptions } from './auth/digest.ts';
 import { AuthFailureLimiter } from './auth/limiter.ts';
 import { Dialog, DialogRegistry } from './dialog/dialog.ts';
+import { locateSipServers, systemDns, type DnsLookup } from './dns/resolver.ts';
 import { SipParseError } from './message/errors.ts';
 import { createResponse, generateBranch, generateCallId, generateTag } from './message/helpers.ts';
 import { Via } from './message/fields.ts';
@@ -85,6 +85,8 @@ export interface SipStackOptions {
   readonly qualify?: boolean;
   /** Stream idle close (ms, default 300 s). */
   readonly idleMs?: number;
+  /** DNS for RFC 3263 server location (default: the process resolver, `systemDns()`). */
+  readonly dns?: DnsLookup;
   /** Brute-force limit: failures per source address within a window (default 10 per 60 s). */
   readonly authLimit?: { readonly maxFailures?: number; readonly windowMs?: number };
 }
@@ -123,6 +125,10 @@ export class SipStack {
   /** The source of the message being delivered (the layer's callbacks run synchronously inside receive). */
   #current: SipSource | undefined;
   readonly #clientAuth = new DigestClientState();
+  /** Alternatives of a destination `resolve` gave out, with the one in use (RFC 3263 failover). */
+  readonly #failover = new WeakMap<SipAddress, { readonly targets: readonly SipAddress[]; index: number }>();
+  /** DNS for RFC 3263 and identify host names (default: the process resolver); tests point it at their own. */
+  dns: DnsLookup;
   readonly #qualifyTimers = new Map<string, unknown>();
   readonly #status = new Map<string, { status: ContactStatus; rttUs: number | undefined }>();
   #closed = false;
@@ -133,6 +139,7 @@ export class SipStack {
     this.#logger = options.logger;
     this.#timers = options.timers ?? realTimers;
     this.#now = options.now ?? Date.now;
+    this.dns = options.dns ?? systemDns();
     this.digest = new DigestServer({ ...(options.authSecret === undefined ? {} : { secret: options.authSecret }), now: this.#now });
     this.authLimiter = new AuthFailureLimiter({ now: this.#now, ...options.authLimit });
     this.registrar = new Registrar({
@@ -161,6 +168,7 @@ export class SipStack {
       onTraffic: (text) => (options.onTraffic ?? ((t: string) => options.logger.verbose(0, t)))(text),
       onWarning: (text) => options.logger.warning(text),
       onDebug: (text) => options.logger.debug(3, text),
+      onLog: (level, text) => (level === 'error' ? options.logger.error(text) : level === 'notice' ? options.logger.notice(text) : options.logger.verbose(2, text)),
       ...(options.idleMs === undefined ? {} : { idleMs: options.idleMs }),
     });
     const stack = new SipStack(options, transports, deliver);
@@ -398,7 +406,10 @@ export class SipStack {
     }
     if (!this.authenticate(req, tx, endpointId)) return;
     const from = { transport: source.transport.toUpperCase(), address: source.address, port: source.port, ...(source.connectionId === undefined ? {} : { connectionId: source.connectionId }) };
-    const res = this.registrar.register(req, from, endpointId, { rewriteContact: this.#endpoint(endpointId)?.rewriteContact === true });
+    // Over a WebSocket the Contact (often `sip:x@abc.invalid;transport=ws`) always becomes the connection's
+    // address, as res_pjsip_transport_websocket rewrites it; elsewhere only with rewrite_contact.
+    const viaWebSocket = source.transport === 'ws' || source.transport === 'wss';
+    const res = this.registrar.register(req, from, endpointId, { rewriteContact: viaWebSocket || this.#endpoint(endpointId)?.rewriteContact === true });
     const to = res.headers.get('To');
     if (to !== undefined && toTagOf(res) === undefined) res.headers.set('To', `${to};tag=${generateTag()}`);
     tx.respond(res);
@@ -406,17 +417,23 @@ export class SipStack {
 
   // --- sending ---------------------------------------------------------------------------------------
 
-  /** Where a URI's requests go (RFC 3263 without SRV: the URI's host, port and transport). */
+  /**
+   * Where a URI's requests go: the first destination RFC 3263 gives (`locateSipServers`: NAPTR, SRV, A/AAAA
+   * for a host name without a port). The others are remembered with the returned object, so a request sent
+   * to it with `sendRequest` fails over to them on 503 or timeout (and its CANCEL follows it).
+   */
   async resolve(uri: string): Promise<SipAddress> {
-    const u = parseUri(uri);
-    if (!isSipUri(u)) throw new Error(`cannot route to ${uri}`);
-    const param = u.params.get('transport');
-    let transport = u.scheme === 'sips' ? 'TLS' : typeof param === 'string' ? param.toUpperCase() : 'UDP';
-    if (!this.transports.has(transport)) transport = 'UDP';
-    const port = u.port ?? (transport === 'TLS' ? 5061 : 5060);
-    let host = u.host;
-    if (net.isIP(host) === 0) host = (await dns.lookup(host)).address;
-    return { transport, host, port };
+    const all = await this.resolveAll(uri);
+    const first = { ...(all[0] as SipAddress) };
+    if (all.length > 1) this.#failover.set(first, { targets: all, index: 0 });
+    return first;
+  }
+
+  /** Every destination for `uri`, in the order to try them. */
+  resolveAll(uri: string): Promise<SipAddress[]> {
+    const available = (transport: string, family: 4 | 6): boolean =>
+      this.transports.list.some((t) => t.protocol === transport.toLowerCase() && (t.local.address.includes(':') ? 6 : 4) === family);
+    return locateSipServers(uri, this.dns, { available });
   }
 
   /**
@@ -458,14 +475,28 @@ export class SipStack {
    * open.
    */
   async sendRequest(request: SipRequest, options: SendOptions = {}): Promise<ClientTransaction> {
-    let dest = options.destination ?? (await this.resolve(nextHopOf(request)));
+    const given = options.destination ?? (await this.resolve(nextHopOf(request)));
+    const failover = this.#failover.get(given);
+    let dest = failover === undefined ? given : (failover.targets[failover.index] as SipAddress);
     if (dest.transport.toUpperCase() === 'UDP' && !this.#config.system.disableTcpSwitch && this.transports.has('tcp')
       && serializeMessage(request).length + VIA_ALLOWANCE > 1300) {
       dest = { transport: 'TCP', host: dest.host, port: dest.port };
     }
     this.prepareRequest(request, dest);
+    let heard = false;
     return this.transactions.sendRequest(request, dest, {
       onResponse: (res, local) => {
+        // RFC 3263 §4.3: a 503 or no answer at all moves on to the next server, as pjproject does.
+        // (A local answer is a timeout or transport error: it counts only when the server never answered.)
+        if (failover !== undefined && (local ? !heard : res.status === 503) && request.method !== 'CANCEL' && request.method !== 'ACK'
+          && failover.index < failover.targets.length - 1) {
+          failover.index++;
+          this.#logger.verbose(3, `${request.method} to ${hostPortOf(dest)} failed (${res.status}); trying ${hostPortOf(failover.targets[failover.index] as SipAddress)}`);
+          request.headers.removeFirst('Via');
+          void this.sendRequest(request, { ...options, destination: given }).catch((e: unknown) => this.#logger.warning(`failover for ${request.method} failed: ${String(e)}`));
+          return;
+        }
+        if (!local) heard = true;
         const dialog = this.dialogs.matchResponse(res);
         if (dialog !== undefined) dialog.receiveResponse(res);
         options.onResponse?.(res, local);
@@ -639,10 +670,14 @@ export function nextHopOf(request: SipRequest): string {
   return isSipUri(u) ? `${u.scheme}:${u.host.includes(':') ? `[${u.host}]` : u.host}${u.port === undefined ? '' : `:${u.port}`}${u.params.has('transport') ? `;transport=${u.params.get('transport') ?? ''}` : ''}` : request.uri;
 }
 
+function hostPortOf(a: SipAddress): string {
+  return `${a.transport} ${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`;
+}
+
 function fallbackSource(tx: ServerTransaction): SipSource {
   const t = tx.source.transport.toLowerCase();
   return {
-    transport: t === 'tcp' || t === 'tls' ? t : 'udp',
+    transport: t === 'tcp' || t === 'tls' || t === 'ws' || t === 'wss' ? t : 'udp',
     address: tx.source.host,
     port: tx.source.port,
     ...(tx.source.connection === undefined ? {} : { connectionId: tx.source.connection }),

@@ -167,7 +167,7 @@ describe('pjsip commands', () => {
     registerPjsipCommands(registry, {
       view: () => view,
       setLogger: (on) => calls.push(`logger ${on}`),
-      setRtpDebug: (on) => calls.push(`rtp ${on}`),
+      setRtpDebug: (s) => calls.push(`rtp ${s.on}${s.address === undefined ? '' : ` ${s.address} ${s.port}`}`),
       reload: async () => {
         calls.push('reload');
         return 'pjsip.conf unchanged';
@@ -182,10 +182,13 @@ describe('pjsip commands', () => {
     assert.equal(await run('pjsip set logger off'), 'PJSIP Logging disabled\n');
     assert.equal(await run('rtp set debug on'), 'RTP Packet Debugging Enabled\n');
     assert.equal(await run('rtp set debug off'), 'RTP Packet Debugging Disabled\n');
+    assert.equal(await run('rtp set debug ip 127.0.0.1'), 'RTP Packet Debugging Enabled for address: 127.0.0.1\n');
+    assert.equal(await run('rtp set debug ip [::1]:4000'), 'RTP Packet Debugging Enabled for address: [::1]:4000\n');
+    assert.equal(await run('rtp set debug ip pbx.example'), "Lookup failed for 'pbx.example'\n");
     assert.equal(await run('pjsip reload'), 'pjsip.conf unchanged\n');
     assert.match(await run('pjsip set logger maybe'), /Usage: pjsip set logger \{on\|off\}/);
     assert.match(await run('pjsip show endpoint'), /Usage: pjsip show endpoint <id>/);
     assert.equal(await run('pjsip show endpoints'), formatPjsipList(view, 'endpoint'));
-    assert.deepEqual(calls, ['logger true', 'logger false', 'rtp true', 'rtp false', 'reload']);
+    assert.deepEqual(calls, ['logger true', 'logger false', 'rtp true', 'rtp false', 'rtp true 127.0.0.1 0', 'rtp true ::1 4000', 'reload']);
   });
 });

@@ -16,9 +16,11 @@
  */
 
 import { createHash } from 'node:crypto';
+import { isIP } from 'node:net';
 import type { PjsipAor, PjsipAuth, PjsipConfig, PjsipEndpoint, PjsipIdentify, PjsipObject, PjsipTransport } from '../../config/pjsip.ts';
 import type { Channel } from '../../core/channel.ts';
 import type { DeviceState } from '../../core/device-states.ts';
+import { setRtpDebug } from '../../media/rtp/debug.ts';
 import { pjsipObjectFields } from '../../sip/objectset.ts';
 import { CONTACT_SHORT_LABELS, type ContactState } from '../../sip/state.ts';
 import type { CommandRegistry } from '../registry.ts';
@@ -334,6 +336,15 @@ export interface PjsipConsoleSource {
   readonly registrations: { state(id: string): PjsipRegistrationStatus | undefined };
 }
 
+/** `1.2.3.4`, `1.2.3.4:5000`, `::1` or `[::1]:5000` (no host names, as Asterisk's `rtp set debug ip`). */
+function parseHostPort(text: string): { address: string; port: number } | undefined {
+  const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(text) ?? (isIP(text) !== 0 ? [text, text, undefined] : /^([^:]+):(\d+)$/.exec(text));
+  const address = m?.[1];
+  const port = Number(m?.[2] ?? 0);
+  if (address === undefined || isIP(address) === 0 || !(port >= 0 && port <= 65535)) return undefined;
+  return { address, port };
+}
+
 /** A channel's endpoint: `PJSIP/alice-00000001` → `alice`. */
 function endpointOfChannel(name: string): string {
   const dash = name.lastIndexOf('-');
@@ -364,8 +375,9 @@ export function pjsipConsoleDeps(sip: PjsipConsoleSource, now: () => number, rtp
     setLogger: (on) => {
       sip.stack.logging = on;
     },
-    setRtpDebug: (on) => {
-      rtpDebug.enabled = on;
+    setRtpDebug: (settings) => {
+      rtpDebug.enabled = settings.on;
+      setRtpDebug(settings);
     },
     reload: () => sip.reload(),
   };
@@ -376,8 +388,8 @@ export interface PjsipCommandDeps {
   view(): PjsipView | undefined;
   /** `pjsip set logger on|off`: SIP traffic to the console log. */
   setLogger(on: boolean): void;
-  /** `rtp set debug on|off`. */
-  setRtpDebug(on: boolean): void;
+  /** `rtp set debug on|off|ip <host[:port]>` (port 0: any port of that host). */
+  setRtpDebug(settings: { readonly on: boolean; readonly address?: string; readonly port?: number }): void;
   /** Re-reads pjsip.conf and applies it; resolves with a summary line. */
   reload(): Promise<string>;
 }
@@ -442,12 +454,23 @@ export function registerPjsipCommands(registry: CommandRegistry, deps: PjsipComm
     }),
     registry.register({
       words: ['rtp', 'set', 'debug'],
-      usage: 'rtp set debug {on|off}',
+      usage: 'rtp set debug {on|off|ip host[:port]}',
       summary: 'Enable/Disable RTP debugging',
-      description: 'Enables or disables dumping of every RTP packet sent and received.',
+      description: "Enables or disables dumping of every RTP packet sent and received; with 'ip', only those to and from that host (and port).",
       handler: ({ args, write }) => {
+        if (args.length === 2 && args[0]?.toLowerCase() === 'ip') {
+          const target = parseHostPort(args[1] ?? '');
+          if (target === undefined) {
+            write(`Lookup failed for '${args[1] ?? ''}'\n`);
+            return;
+          }
+          deps.setRtpDebug({ on: true, ...target });
+          const host = target.address.includes(':') ? `[${target.address}]` : target.address;
+          write(`RTP Packet Debugging Enabled for address: ${target.port === 0 ? target.address : `${host}:${target.port}`}\n`);
+          return;
+        }
         const on = onOff(args);
-        deps.setRtpDebug(on);
+        deps.setRtpDebug({ on });
         write(on ? 'RTP Packet Debugging Enabled\n' : 'RTP Packet Debugging Disabled\n');
       },
     }),

@@ -14,4 +14,5 @@ export interface TransportContext {
   readonly traffic: (entry: TrafficEntry) => void;
   readonly warn: (text: string) => void;
   readonly debug: (text: string) => void;
+  readonly log: (level: 'info' | 'notice' | 'error', text: string) => void;
 }

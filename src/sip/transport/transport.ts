@@ -10,7 +10,7 @@ import { serializeMessage, type SipMessage } from '../message/message.ts';
 import { SipMessageError } from '../message/parser.ts';
 import type { SipAddress } from '../transaction/transaction.ts';
 
-export type TransportKind = 'udp' | 'tcp' | 'tls';
+export type TransportKind = 'udp' | 'tcp' | 'tls' | 'ws' | 'wss';
 
 export interface LocalAddress {
   readonly address: string;
@@ -22,7 +22,7 @@ export interface SipSource {
   readonly transport: TransportKind;
   readonly address: string;
   readonly port: number;
-  /** TCP/TLS: the connection it came on, so answers and in-dialog requests reuse it (RFC 3261 §18.2.2). */
+  /** TCP/TLS/WS/WSS: the connection it came on, so answers and in-dialog requests reuse it (RFC 3261 §18.2.2). */
   readonly connectionId?: string;
   /** The local socket address it arrived at. */
   readonly local: LocalAddress;
