@@ -157,7 +157,7 @@ export async function startAriadne(opts: StartOptions = {}): Promise<Ariadne> {
   const commands = new CommandRegistry();
   const state = wireDeviceStatesAndMailboxes({ astdbPath: astdbFile(dirs.astdbdir), logger, commands, modules });
 
-  const { core, engine, functions, stasis, broadcast, hintStates, media, channelMedia, channelAudio, snoops, externalMedia, playbacks, recordings, moh, mohClasses, reloadMoh, indications, reloadIndications, reloadDialplan, close: closeTelephony } = buildTelephony({
+  const { core, engine, functions, stasis, broadcast, hintStates, media, channelMedia, channelAudio, snoops, externalMedia, playbacks, recordings, moh, mohClasses, reloadMoh, indications, reloadIndications, reloadDialplan, messages, close: closeTelephony } = buildTelephony({
     directories: dirs,
     logger,
     report,
@@ -179,6 +179,7 @@ export async function startAriadne(opts: StartOptions = {}): Promise<Ariadne> {
     apps,
     deviceStates: state.states,
     mailboxes: state.mailboxes,
+    messages,
   });
   // PJSIP_TRANSFER_HANDLING(): `ari-only` hands a phone's REFER to the Stasis application (ChannelTransfer).
   functions.register({
@@ -299,7 +300,7 @@ export async function startAriadne(opts: StartOptions = {}): Promise<Ariadne> {
     ...(opts.wsPingIntervalMs !== undefined ? { pingIntervalMs: opts.wsPingIntervalMs } : {}),
   });
   http.mount(ari);
-  http.mount(new WsUri(http));
+  http.mount(new WsUri(http, [sip.websocket]));
 
   const reloadAri = () => {
     const loaded = loadAriConf(dirs.astetcdir);
@@ -474,7 +475,9 @@ export async function startAriadne(opts: StartOptions = {}): Promise<Ariadne> {
 }
 
 /** Where SIP listens and what to call, for the ready line (a newcomer's first question). */
-function sipReady(transports: readonly { protocol: string; address: string; port: number }[]): string {
+function sipReady(all: readonly { protocol: string; address: string; port: number }[]): string {
+  // ws/wss ride on the HTTP server (`/ws`): not a place to point a SIP URI at.
+  const transports = all.filter((t) => t.protocol !== 'ws' && t.protocol !== 'wss');
   const first = transports[0];
   if (!first) return '';
   const where = transports.map((t) => `${t.protocol}:${hostPort(t)}`).join(', ');

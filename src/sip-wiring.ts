@@ -11,14 +11,18 @@
  * - `config()`: the pjsip.conf in effect; `rtpConfig()`: the rtp.conf in effect;
  * - `transports()`: what is bound (`[{ id, protocol, address, port }]`, the real port when pjsip.conf says 0);
  * - `reload()`: re-reads both files; new endpoints/aors/auths/identifies apply to the next request, calls in
- *   progress keep going; transports are not re-bound (Asterisk needs a restart for most transport changes
- *   too). Resolves with a one-line summary;
+ *   progress keep going; transports follow res_pjsip's rules (`SipTransports.reconfigure`: new ones bound,
+ *   removed ones closed, a changed bind rebound only with `allow_reload=yes`). Resolves with a one-line summary;
+ * - `websocket`: the `sip` subprotocol for the HTTP server's `/ws` (SIP over WebSocket);
  * - `close()`: hangs up SIP calls and closes the stack.
+ *
+ * identify `match=` host names are resolved with DNS at start and on every reload (src/sip/dns/).
  */
 
 import type { Diagnostic } from './config/types.ts';
 import { diffPjsip, loadPjsipConf, type PjsipConfig } from './config/pjsip.ts';
 import { loadRtpConf, type RtpConfig } from './config/rtp.ts';
+import { InThreadRtp, RtpPool, type RtpService } from './media/rtp/rtp-pool.ts';
 import type { Core } from './core/core.ts';
 import type { MediaPort } from './media/engine/port.ts';
 import type { RootLogger } from './shared/logger.ts';
@@ -32,6 +36,11 @@ import { PjsipPushConfig } from './sip/push-config.ts';
 import { EndpointStates, type EndpointStateSink } from './sip/state.ts';
 import { OutboundRegistrations, stackRegistrationClient } from './sip/outbound-registration.ts';
 import { Mwi, type MailboxSource } from './sip/mwi.ts';
+import type { WebSocketProtocol } from './http/ws-uri.ts';
+import type { MessageRouter } from './core/text-messages.ts';
+import { systemDns } from './sip/dns/resolver.ts';
+import { addRtpDebugSink } from './media/rtp/debug.ts';
+import { resolveIdentifyHosts } from './sip/dns/identify-hosts.ts';
 
 export interface SipWiringOptions {
   readonly etcDir: string;
@@ -52,6 +61,8 @@ export interface SipWiringOptions {
   readonly deviceStates?: DeviceStateRegistry;
   /** Mailboxes (ARI `/mailboxes`): their counts go to phones as MWI NOTIFYs (src/sip/mwi.ts). */
   readonly mailboxes?: MailboxSource;
+  /** Text messages through the dialplan: MESSAGE to message_context, MessageSend(pjsip:...). */
+  readonly messages?: MessageRouter;
 }
 
 export interface SipTransportView {
@@ -81,8 +92,10 @@ export interface SipWiring {
   readonly mwi: Mwi | undefined;
   /** SIP MESSAGE in and out, out-of-dialog REFER (`/endpoints/sendMessage`, `/endpoints/refer`). */
   readonly messaging: SipMessaging;
-  /** REFER inside a call: blind transfers, ari-only transfer handling and `transfer_progress`. */
+  /** REFER inside a call (blind and attended transfers, ari-only handling, `transfer_progress`) and INVITE with Replaces. */
   readonly transfers: SipTransfers;
+  /** The `sip` subprotocol of the HTTP server's `/ws` (SIP over WebSocket, protocol=ws|wss transports). */
+  readonly websocket: WebSocketProtocol;
 }
 
 export async function buildSip(options: SipWiringOptions): Promise<SipWiring> {
@@ -98,7 +111,12 @@ export async function buildSip(options: SipWiringOptions): Promise<SipWiring> {
     return loaded.value;
   };
   let rtp = loadRtp();
-  const config = loadPjsip();
+  // RTP's per-packet work runs in worker threads (one per core by default), the SIP and ARI work here.
+  const rtpService: RtpService =
+    rtp.rtpworkers === 0 ? new InThreadRtp(options.media) : new RtpPool({ port: options.media, ...(rtp.rtpworkers === undefined ? {} : { workers: rtp.rtpworkers }), onError: (m) => log.error(m) });
+  // identify `match=` host names are resolved now and on each reload (as res_pjsip_endpoint_identifier_ip).
+  const dnsLookup = systemDns();
+  const config = await resolveIdentifyHosts(loadPjsip(), dnsLookup, (text) => log.warning(text));
   // Endpoint states follow the registrar and qualify; their announcements go out once the driver exists.
   let events: EndpointEvents | undefined;
   const sink: EndpointStateSink = {
@@ -110,6 +128,7 @@ export async function buildSip(options: SipWiringOptions): Promise<SipWiring> {
   const stackOptions: SipStackOptions = {
     config,
     logger: log,
+    dns: dnsLookup,
     onContactStatus: (event) => {
       states.qualified(event.aor, event.uri, event.status, event.rttUs);
       options.onContactStatus?.(event);
@@ -137,11 +156,13 @@ export async function buildSip(options: SipWiringOptions): Promise<SipWiring> {
     media: options.media,
     ensureSession: options.ensureSession,
     rtpConfig: () => rtp,
+    rtp: rtpService,
     ...(options.setInbandDtmf === undefined ? {} : { setInbandDtmf: options.setInbandDtmf }),
     logger: log,
     endpointState: (id) => states.state(id),
     inDialogMessage: (req, tx, source, endpoint) => messaging.receive(req, tx, source, endpoint, true),
     inDialogRefer: (channel, req, tx, notify) => transfers.refer(channel, req, tx, notify),
+    inviteReplaces: (channel, replaced) => transfers.replace(channel, replaced),
   });
   const transfers = new SipTransfers({
     core: options.core,
@@ -150,12 +171,13 @@ export async function buildSip(options: SipWiringOptions): Promise<SipWiring> {
       const id = driver.legOf(channel)?.endpoint;
       return (id === undefined ? undefined : stack.config.endpoint.get(id)?.context) ?? 'default';
     },
+    dialogChannel: (callId, tagA, tagB) => driver.dialogChannel(callId, tagA, tagB),
   });
   options.core.channels.registerDriver(driver);
   const registrations = new OutboundRegistrations({ config: stack.config, client: stackRegistrationClient(stack), logger: log });
   if (options.mailboxes !== undefined) mwi = new Mwi({ stack, mailboxes: options.mailboxes, logger: log });
   const endpointModel = (resource: string) => {
-    const e = driver.endpoints().find((v) => v.resource === resource);
+    const e = driver.endpoint(resource);
     return { technology: 'PJSIP', resource, state: e?.state ?? 'offline', channel_ids: [...(e?.channelIds ?? [])] };
   };
   const messaging: SipMessaging = new SipMessaging({
@@ -166,6 +188,7 @@ export async function buildSip(options: SipWiringOptions): Promise<SipWiring> {
     endpointModel,
     contactOf: (endpoint) => driver.contactOf(endpoint),
     refuseUnknown: (req, tx, source) => driver.refuseUnknown(req, tx, source),
+    ...(options.messages === undefined ? {} : { router: options.messages }),
   });
   // Objects pushed through ARI join pjsip.conf's; transports stay as bound.
   const push = new PjsipPushConfig({
@@ -191,6 +214,9 @@ export async function buildSip(options: SipWiringOptions): Promise<SipWiring> {
     log.verbose(2, `SIP transport '${t.id}' listening on ${t.protocol.toUpperCase()} ${t.local.address}:${t.local.port}`);
   }
 
+  // `rtp set debug`: packet lines from every RTP session (worker threads included) to the console log.
+  const removeRtpDebugSink = addRtpDebugSink((line) => log.verbose(0, line));
+
   let closed = false;
   return {
     stack,
@@ -200,10 +226,12 @@ export async function buildSip(options: SipWiringOptions): Promise<SipWiring> {
     transports: () => stack.transports.list.map((t) => ({ id: t.id, protocol: t.protocol, address: t.local.address, port: t.local.port })),
     reload: async () => {
       const before = stack.config;
-      const after = loadPjsip();
+      const after = await resolveIdentifyHosts(loadPjsip(), stack.dns, (text) => log.warning(text));
       rtp = loadRtp();
-      // Transports stay as bound; keep the running ones in the config the stack sees.
-      const merged = push.setFile({ ...after, transport: before.transport });
+      // New transports are bound, removed ones closed, changed ones rebound only with allow_reload=yes; the
+      // stack sees the transports as they now run.
+      const transport = await stack.transports.reconfigure(after);
+      const merged = push.setFile({ ...after, transport });
       const changes = diffPjsip(before, merged);
       stack.updateConfig(merged);
       states.updateConfig(merged);
@@ -217,15 +245,33 @@ export async function buildSip(options: SipWiringOptions): Promise<SipWiring> {
     mwi,
     messaging,
     transfers,
+    websocket: {
+      name: 'sip',
+      accept: (ws, req, info) => {
+        const s = req.socket;
+        stack.transports.websocket.accept(ws, {
+          remote: { address: unmapped(s.remoteAddress ?? ''), port: s.remotePort ?? 0 },
+          local: { address: unmapped(s.localAddress ?? ''), port: s.localPort ?? 0 },
+          secure: info.secure,
+        });
+      },
+    },
     close: async () => {
       if (closed) return;
       closed = true;
+      removeRtpDebugSink();
       mwi?.close();
       await registrations.close();
       messaging.close();
       events?.close();
       driver.close();
       await stack.close();
+      await rtpService.close();
     },
   };
+}
+
+/** `::ffff:127.0.0.1` (an IPv4 peer on a dual-stack listener) as `127.0.0.1`. */
+function unmapped(address: string): string {
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }

@@ -20,6 +20,11 @@ import { deviceStateFunctions } from './dialplan/functions/device-state.ts';
 import { basicApps } from './dialplan/apps/basic.ts';
 import { flowApps } from './dialplan/apps/flow.ts';
 import { dialApp } from './dialplan/apps/dial.ts';
+import { channelRedirectApp } from './dialplan/apps/redirect.ts';
+import { sendDtmfApp } from './dialplan/apps/senddtmf.ts';
+import { messageSendApp } from './dialplan/apps/message.ts';
+import { messageFunctions } from './dialplan/functions/message.ts';
+import { MessageRouter } from './core/text-messages.ts';
 import { HintStates } from './dialplan/hint-states.ts';
 import { existsExtension, extenMatch } from './dialplan/lookup.ts';
 import type { Dialplan } from './dialplan/model.ts';
@@ -58,6 +63,8 @@ export function buildTelephony(options: TelephonyOptions) {
     return dp;
   };
   const pbxLog = logger.child('pbx');
+  // Text messages through the dialplan (MESSAGE in, MessageSend out): technologies register their senders.
+  const messages = new MessageRouter({ core, logger: pbxLog });
   const engine = new DialplanEngine({
     core,
     logger: pbxLog,
@@ -73,6 +80,9 @@ export function buildTelephony(options: TelephonyOptions) {
       return { exact: m.exists, more: m.matchMore || (!m.exists && m.canMatch) };
     }),
     dialApp(core, pbxLog),
+    channelRedirectApp(core, pbxLog),
+    sendDtmfApp(core, pbxLog),
+    messageSendApp(messages, pbxLog),
   ]) {
     core.apps.register(app);
   }
@@ -89,6 +99,7 @@ export function buildTelephony(options: TelephonyOptions) {
     extensionExists: (context, exten) => existsExtension(engine.dialplan, context, exten, 1),
   });
   const hintStates = new HintStates({ states: state.states, dialplan: () => engine.dialplan });
+  functions.registerAll(messageFunctions(core));
   functions.registerAll(
     deviceStateFunctions({ deviceState: (d) => state.states.get(d), extensionState: (context, exten) => hintStates.extensionState(context, exten) }),
   );
@@ -115,7 +126,7 @@ export function buildTelephony(options: TelephonyOptions) {
     await mediaWiring.close();
   };
   const { media, channelMedia, channelAudio, snoops, externalMedia, bridgeMedia, moh, mohClasses, reloadMoh, playbacks, recordings, indications, reloadIndications, mediaEnvironment } = mediaWiring;
-  return { core, engine, functions, stasis, broadcast, hintStates, media, channelMedia, channelAudio, snoops, externalMedia, bridgeMedia, moh, mohClasses, reloadMoh, playbacks, recordings, indications, reloadIndications, mediaEnvironment, reloadDialplan, close };
+  return { core, engine, functions, stasis, broadcast, hintStates, media, channelMedia, channelAudio, snoops, externalMedia, bridgeMedia, moh, mohClasses, reloadMoh, playbacks, recordings, indications, reloadIndications, mediaEnvironment, reloadDialplan, messages, close };
 }
 
 export type Telephony = ReturnType<typeof buildTelephony>;

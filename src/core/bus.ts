@@ -19,8 +19,9 @@ export type CoreMessage =
   | (Base & { readonly type: 'ChannelStateChange'; readonly channel: ChannelSnapshot })
   | (Base & { readonly type: 'ChannelDialplan'; readonly channel: ChannelSnapshot; readonly app: string; readonly appData: string })
   | (Base & { readonly type: 'ChannelVarset'; readonly channel: ChannelSnapshot | undefined; readonly variable: string; readonly value: string })
-  | (Base & { readonly type: 'ChannelHangupRequest'; readonly channel: ChannelSnapshot; readonly cause: number; readonly soft: boolean })
-  | (Base & { readonly type: 'ChannelDestroyed'; readonly channel: ChannelSnapshot; readonly cause: number; readonly causeText: string })
+  /** `techCause`: the driver's own cause (a SIP status), when it gave one (ARI `tech_cause`). */
+  | (Base & { readonly type: 'ChannelHangupRequest'; readonly channel: ChannelSnapshot; readonly cause: number; readonly soft: boolean; readonly techCause?: number })
+  | (Base & { readonly type: 'ChannelDestroyed'; readonly channel: ChannelSnapshot; readonly cause: number; readonly causeText: string; readonly techCause?: number })
   | (Base & { readonly type: 'ChannelCallerId'; readonly channel: ChannelSnapshot; readonly callerPresentation: number; readonly callerPresentationText: string })
   | (Base & { readonly type: 'ChannelConnectedLine'; readonly channel: ChannelSnapshot })
   | (Base & { readonly type: 'ChannelDtmfReceived'; readonly channel: ChannelSnapshot; readonly digit: string; readonly durationMs: number })
@@ -46,6 +47,39 @@ export type CoreMessage =
       readonly params?: ReadonlyArray<{ readonly name: string; readonly value: string }>;
       readonly sourcePeer?: ChannelSnapshot;
       readonly sourceBridge?: BridgeSnapshot;
+    })
+  /**
+   * A blind transfer done by the core (a phone's REFER): `channel` is the transferer, `transferee` the party
+   * sent to `exten@context`; `result` is Success, Fail, Invalid or Not Permitted, as Asterisk spells them.
+   */
+  | (Base & {
+      readonly type: 'BridgeBlindTransfer';
+      readonly channel: ChannelSnapshot;
+      readonly transferee?: ChannelSnapshot;
+      readonly replaceChannel?: ChannelSnapshot;
+      readonly bridge?: BridgeSnapshot;
+      readonly exten: string;
+      readonly context: string;
+      readonly result: string;
+      readonly isExternal: boolean;
+    })
+  /**
+   * An attended transfer done by the core: the transferer's leg with the transferee (`firstLeg`) and its leg
+   * with the target (`secondLeg`), their bridges, and where the parties ended up (`destinationType` bridge with
+   * `destinationBridge`, or fail).
+   */
+  | (Base & {
+      readonly type: 'BridgeAttendedTransfer';
+      readonly firstLeg: ChannelSnapshot;
+      readonly secondLeg: ChannelSnapshot;
+      readonly firstLegBridge?: BridgeSnapshot;
+      readonly secondLegBridge?: BridgeSnapshot;
+      readonly transferee?: ChannelSnapshot;
+      readonly target?: ChannelSnapshot;
+      readonly result: string;
+      readonly isExternal: boolean;
+      readonly destinationType: string;
+      readonly destinationBridge?: string;
     })
   | (Base & {
       readonly type: 'Dial';

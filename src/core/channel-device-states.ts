@@ -29,11 +29,9 @@ import type { Logger } from '../shared/logger.ts';
 import { aggregate, deviceStateForChannelState, type DeviceState, type DeviceStateRegistry } from './device-states.ts';
 import { localPeer } from './local.ts';
 
-/** The device a channel belongs to: its name up to the last `-`. */
-export function deviceNameOf(channelName: string): string {
-  const dash = channelName.lastIndexOf('-');
-  return dash > 0 ? channelName.slice(0, dash) : channelName;
-}
+import { deviceNameOf } from './channels.ts';
+
+export { deviceNameOf };
 
 export interface ChannelDeviceStatesOptions {
   readonly core: Core;

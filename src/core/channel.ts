@@ -5,7 +5,8 @@
  * Every change publishes a message with a fresh immutable snapshot on the core bus. Work on a channel from
  * different sources (REST, dialplan, driver) goes through `control`, one ordered queue per channel, so that it
  * never interleaves. Whoever runs the channel (the PBX loop, an originate, a Stasis application) watches
- * `hangupSignal`, which aborts when a hangup is requested, and finally calls `hangup()`.
+ * `hangupSignal`, which aborts when a hangup is requested, and finally calls `hangup()`. An asynchronous goto
+ * (core/async-goto.ts) aborts the same signal without a hangup request; the runner then takes the goto.
  */
 
 import type { Bus } from './bus.ts';
@@ -96,6 +97,8 @@ export interface ChannelInit {
 const EMPTY_CALLER: CallerId = Object.freeze({ name: '', number: '' });
 /** The hangup signal's abort reason: a plain value, because `abort()` without one builds a DOMException with a stack trace on every hangup. */
 const HANGUP_REASON = 'hangup';
+/** The abort reason of an asynchronous goto (the runner continues elsewhere rather than hanging up). */
+const GOTO_REASON = 'goto';
 
 export class Channel {
   readonly id: string;
@@ -117,9 +120,12 @@ export class Channel {
   readonly #reportedHere = new Set<string>();
   #snapshot: ChannelSnapshot | undefined;
   #hangupCause = 0;
+  #techCause = 0;
   #hangupRequested = false;
   #destroyed = false;
-  readonly #hangup = new AbortController();
+  #hangup = new AbortController();
+  /** Where an asynchronous goto sends the channel once its runner has noticed (see `interruptForGoto`). */
+  #gotoTarget: { readonly context: string; readonly exten: string; readonly priority: number } | undefined;
   #queue: Promise<unknown> = Promise.resolve();
   readonly #frameListeners = new Set<(frame: ChannelFrame) => void>();
   #bridgeId: string | undefined;
@@ -172,6 +178,10 @@ export class Channel {
   }
   get hangupCause(): number {
     return this.#hangupCause;
+  }
+  /** The technology's own cause for the hangup (a SIP status for PJSIP), 0 when it gave none. */
+  get techCause(): number {
+    return this.#techCause;
   }
   get hangupRequested(): boolean {
     return this.#hangupRequested;
@@ -334,6 +344,19 @@ export class Channel {
   }
 
   /**
+   * Records the driver's own cause for the hangup (PJSIP: the SIP status that ended the call). Core does not
+   * interpret it; it rides along on ChannelHangupRequest and ChannelDestroyed as `tech_cause`.
+   */
+  setTechCause(cause: number): void {
+    this.#techCause = cause;
+  }
+
+  /** `techCause` for hangup messages: only when the driver gave one. */
+  #techCauseField(): { techCause?: number } {
+    return this.#techCause ? { techCause: this.#techCause } : {};
+  }
+
+  /**
    * Asks whoever runs the channel to hang it up. `eventCause` is what ChannelHangupRequest reports (Asterisk
    * reports the soft-hangup flags for ARI hangups); `cause`, when given, becomes the channel's hangup cause.
    */
@@ -347,14 +370,44 @@ export class Channel {
       channel: this.snapshot(),
       cause: options.eventCause ?? this.#hangupCause,
       soft: options.soft,
+      ...this.#techCauseField(),
     });
     if (!this.#hangup.signal.aborted) this.#hangup.abort(HANGUP_REASON);
+  }
+
+  /** True while an asynchronous goto waits for the channel's runner to take it. */
+  get gotoPending(): boolean {
+    return this.#gotoTarget !== undefined;
+  }
+
+  /**
+   * Asterisk's async goto (AST_SOFTHANGUP_ASYNCGOTO): aborts `hangupSignal` without requesting a hangup, so
+   * whatever application runs the channel returns as if it were hung up; its runner then calls `takeGoto()`
+   * and continues at `target` instead of hanging up. False when the channel is already going away.
+   */
+  interruptForGoto(target: { readonly context: string; readonly exten: string; readonly priority: number }): boolean {
+    if (this.#destroyed || this.#hangupRequested) return false;
+    this.#gotoTarget = target;
+    if (!this.#hangup.signal.aborted) this.#hangup.abort(GOTO_REASON);
+    return true;
+  }
+
+  /**
+   * The pending goto target, taken: the signal is armed again for what runs next. Undefined when there is none
+   * or when a real hangup came meanwhile (the signal then stays aborted).
+   */
+  takeGoto(): { readonly context: string; readonly exten: string; readonly priority: number } | undefined {
+    const target = this.#gotoTarget;
+    this.#gotoTarget = undefined;
+    if (target === undefined || this.#destroyed || this.#hangupRequested) return undefined;
+    if (this.#hangup.signal.aborted) this.#hangup = new AbortController();
+    return target;
   }
 
   /** Publishes a hangup request event without aborting the runner (the PBX's own soft request at its end). */
   publishHangupRequest(cause: number, soft: boolean): void {
     if (this.#destroyed) return;
-    this.#publish({ type: 'ChannelHangupRequest', timestamp: this.#env.now(), channel: this.snapshot(), cause, soft });
+    this.#publish({ type: 'ChannelHangupRequest', timestamp: this.#env.now(), channel: this.snapshot(), cause, soft, ...this.#techCauseField() });
   }
 
   /** Listens to what the far side of this leg does; returns the unsubscribe function. */
@@ -404,6 +457,7 @@ export class Channel {
         channel: snap,
         cause: this.#hangupCause,
         causeText: causeToText(this.#hangupCause),
+        ...this.#techCauseField(),
       });
       this.#env.onDestroyed(this);
     }

@@ -9,9 +9,16 @@ import { Channel, type ChannelInit } from './channel.ts';
 import type { ChannelDriver, ChannelTech, RequestOptions } from './driver.ts';
 import type { IdSource } from './ids.ts';
 
+/** The device a channel belongs to: its name up to the last `-`. */
+export function deviceNameOf(channelName: string): string {
+  const dash = channelName.lastIndexOf('-');
+  return dash > 0 ? channelName.slice(0, dash) : channelName;
+}
+
 export class ChannelRegistry {
   readonly #byId = new Map<string, Channel>();
   readonly #byName = new Map<string, Channel>();
+  readonly #byDevice = new Map<string, Set<Channel>>();
   readonly #techs = new Map<string, ChannelTech>();
   readonly #bus: Bus;
   readonly #now: () => number;
@@ -70,11 +77,18 @@ export class ChannelRegistry {
         onDestroyed: (c) => {
           this.#byId.delete(c.id);
           if (this.#byName.get(c.name) === c) this.#byName.delete(c.name);
+          const device = deviceNameOf(c.name).toLowerCase();
+          const set = this.#byDevice.get(device);
+          if (set?.delete(c) && set.size === 0) this.#byDevice.delete(device);
         },
       },
     );
     this.#byId.set(channel.id, channel);
     this.#byName.set(channel.name, channel);
+    const device = deviceNameOf(channel.name).toLowerCase();
+    let set = this.#byDevice.get(device);
+    if (!set) this.#byDevice.set(device, (set = new Set()));
+    set.add(channel);
     this.#created++;
     this.#bus.publish({ type: 'ChannelCreated', timestamp: this.#now(), channel: channel.snapshot() });
     return channel;
@@ -107,6 +121,12 @@ export class ChannelRegistry {
 
   byName(name: string): Channel | undefined {
     return this.#byName.get(name);
+  }
+
+  /** The live channels of a device (`PJSIP/alice`: `PJSIP/alice-00000001`…; any case), in creation order. */
+  ofDevice(device: string): Channel[] {
+    const set = this.#byDevice.get(device.toLowerCase());
+    return set === undefined ? [] : [...set];
   }
 
   /** Live channels in creation order. */

@@ -9,6 +9,7 @@ import type { CallerId, Channel } from './channel.ts';
 import type { Core } from './core.ts';
 import { CAUSE } from './causes.ts';
 import { placeCall } from './dial.ts';
+import { runAfterGoto } from './async-goto.ts';
 
 export type OriginateTarget =
   | { readonly kind: 'exten'; readonly context: string; readonly exten: string; readonly priority: number }
@@ -40,7 +41,8 @@ export async function runApplication(core: Core, channel: Channel, app: string, 
     await impl.execute({ channel, data, inDialplan: false });
   } finally {
     channel.setApp('AppDial2', '(Outgoing Line)');
-    channel.hangup(channel.hangupCause || CAUSE.NORMAL_CLEARING);
+    // Sent elsewhere while in the application (a transfer, ChannelRedirect): a PBX takes the channel there.
+    if (!runAfterGoto(core, channel)) channel.hangup(channel.hangupCause || CAUSE.NORMAL_CLEARING);
   }
 }
 

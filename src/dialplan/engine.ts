@@ -13,6 +13,7 @@ import type { Core, PbxPort } from '../core/core.ts';
 import type { Channel } from '../core/channel.ts';
 import type { AppOutcome, GotoTarget } from '../core/applications.ts';
 import { CAUSE } from '../core/causes.ts';
+import { markPbx } from '../core/async-goto.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Dialplan } from './model.ts';
 import { existsExtension, findContext, findLabel, findPriorityLocation } from './lookup.ts';
@@ -81,8 +82,12 @@ export class DialplanEngine implements PbxPort {
     const log = this.#logger;
     let steps = 0;
     let sinceWait = 0;
+    markPbx(channel, true);
     try {
       for (;;) {
+        // An asynchronous goto (ChannelRedirect, a transfer) interrupted the last step: continue where it says.
+        const moved = channel.takeGoto();
+        if (moved !== undefined) channel.setLocation(moved);
         if (channel.hangupRequested || channel.destroyed) break;
         const loc = channel.location;
         const callerId = channel.caller.number;
@@ -126,6 +131,7 @@ export class DialplanEngine implements PbxPort {
           break;
         }
         if (steps % YIELD_EVERY === 0) await new Promise((r) => setImmediate(r));
+        if (channel.gotoPending) continue;
         if (outcome && 'hangup' in outcome) break;
         if (channel.destroyed || channel.hangupRequested) break;
         if (outcome && 'goto' in outcome) {
@@ -135,6 +141,7 @@ export class DialplanEngine implements PbxPort {
         }
       }
     } finally {
+      markPbx(channel, false);
       if (!options.inline) this.#finish(channel);
     }
   }

@@ -53,10 +53,7 @@ export function connectEndpointEvents(options: EndpointEventsOptions): EndpointE
     }
   };
   /** The endpoint's live channels (its device's, `PJSIP/<resource>-…`). */
-  const channelsOf = (resource: string) => {
-    const device = `pjsip/${resource}`.toLowerCase();
-    return core.channels.list().filter((ch) => !ch.destroyed && deviceNameOf(ch.name).toLowerCase() === device);
-  };
+  const channelsOf = (resource: string) => core.channels.ofDevice(`PJSIP/${resource}`).filter((ch) => !ch.destroyed);
   const deviceState = (resource: string): DeviceState => {
     const ep = options.endpoint(resource);
     const states: DeviceState[] = [];

@@ -317,6 +317,15 @@ export class Stasis {
       case 'ChannelVarset':
         channels = m.channel ? [m.channel.id] : [];
         break;
+      // Transfers reach the applications watching any party or bridge involved.
+      case 'BridgeBlindTransfer':
+        channels = [m.channel.id, ...(m.transferee ? [m.transferee.id] : [])];
+        bridges = m.bridge ? [m.bridge.id] : [];
+        break;
+      case 'BridgeAttendedTransfer':
+        channels = [m.firstLeg.id, m.secondLeg.id, ...(m.transferee ? [m.transferee.id] : []), ...(m.target ? [m.target.id] : [])];
+        bridges = [...(m.firstLegBridge ? [m.firstLegBridge.id] : []), ...(m.secondLegBridge ? [m.secondLegBridge.id] : [])];
+        break;
       default:
         channels = [m.channel ? m.channel.id : ''];
     }

@@ -273,7 +273,7 @@ describe('inbound PJSIP calls', { timeout: 60_000 }, () => {
     let sendingTo: { address: string; port: number } | undefined;
     while (sendingTo === undefined && Date.now() - t0 < 3000) {
       for (const ch of sip.driver.channels) {
-        const to = sip.driver.legOf(ch)?.rtp?.sendingTo;
+        const to = await sip.driver.legOf(ch)?.rtp?.sendingTo();
         if (to?.port === mediaPort) sendingTo = to;
       }
       await sleep(25);

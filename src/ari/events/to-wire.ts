@@ -103,10 +103,19 @@ export function toWire(message: AppMessage, asteriskId: string): Record<string, 
     case 'ChannelHangupRequest': {
       const out: Record<string, unknown> = { cause: message.cause };
       if (message.soft) out.soft = true;
+      if (message.techCause !== undefined) out.tech_cause = message.techCause;
       return { ...out, type: message.type, timestamp, channel: channelJson(message.channel), ...tail };
     }
     case 'ChannelDestroyed':
-      return { type: message.type, timestamp, cause: message.cause, cause_txt: message.causeText, channel: channelJson(message.channel), ...tail };
+      return {
+        type: message.type,
+        timestamp,
+        cause: message.cause,
+        cause_txt: message.causeText,
+        ...(message.techCause !== undefined ? { tech_cause: message.techCause } : {}),
+        channel: channelJson(message.channel),
+        ...tail,
+      };
     case 'ChannelCallerId':
       return {
         type: message.type,
@@ -128,6 +137,38 @@ export function toWire(message: AppMessage, asteriskId: string): Record<string, 
       if (message.caller) out.caller = channelJson(message.caller);
       out.peer = channelJson(message.peer);
       if (message.forwarded) out.forwarded = channelJson(message.forwarded);
+      return { ...out, ...tail };
+    }
+    case 'BridgeBlindTransfer': {
+      const out: Record<string, unknown> = {
+        type: message.type,
+        timestamp,
+        channel: channelJson(message.channel),
+        exten: message.exten,
+        context: message.context,
+        result: message.result,
+        is_external: message.isExternal,
+      };
+      if (message.transferee) out.transferee = channelJson(message.transferee);
+      if (message.replaceChannel) out.replace_channel = channelJson(message.replaceChannel);
+      if (message.bridge) out.bridge = bridgeJson(message.bridge);
+      return { ...out, ...tail };
+    }
+    case 'BridgeAttendedTransfer': {
+      const out: Record<string, unknown> = {
+        type: message.type,
+        timestamp,
+        transferer_first_leg: channelJson(message.firstLeg),
+        transferer_second_leg: channelJson(message.secondLeg),
+        result: message.result,
+        is_external: message.isExternal,
+      };
+      if (message.transferee) out.transferee = channelJson(message.transferee);
+      if (message.target) out.transfer_target = channelJson(message.target);
+      if (message.firstLegBridge) out.transferer_first_leg_bridge = bridgeJson(message.firstLegBridge);
+      if (message.secondLegBridge) out.transferer_second_leg_bridge = bridgeJson(message.secondLegBridge);
+      out.destination_type = message.destinationType;
+      if (message.destinationBridge !== undefined) out.destination_bridge = message.destinationBridge;
       return { ...out, ...tail };
     }
     case 'BridgeCreated':

@@ -13,7 +13,7 @@
  * Stricter than Asterisk where it answers 500: an unknown or impossible `type` is a 400 naming the accepted
  * values. `play` queues a playback on the bridge (`media/playback-service.ts`, target `bridge:<id>`, heard by every
  * member), `moh` starts or stops a music on hold class in it (`media/moh.ts`) and `record` records its mix
- * (`media/recording-service.ts`); without those services they stay pending (501).
+ * (`media/recording-service.ts`).
  */
 
 import type { Core } from '../../core/core.ts';
@@ -32,12 +32,12 @@ import { recordOptions } from './recordings.ts';
 
 export interface BridgeResourceDeps {
   readonly core: Core;
-  /** Playbacks on bridges; without it `play` is 501. */
-  readonly playbacks?: PlaybackService;
-  /** Music on hold in bridges; without it `moh` is 501. */
-  readonly moh?: MohService;
-  /** Recordings of a bridge's mix; without it `record` is 501. */
-  readonly recordings?: RecordingService;
+  /** Playbacks on bridges. */
+  readonly playbacks: PlaybackService;
+  /** Music on hold in bridges. */
+  readonly moh: MohService;
+  /** Recordings of a bridge's mix. */
+  readonly recordings: RecordingService;
 }
 
 /** Parses ARI's `type`: a comma list of bridge features, `mixing` when empty. */
@@ -106,7 +106,6 @@ export function bridgeHandlers(deps: BridgeResourceDeps): HandlerMap {
     messages: { missing: { media: 'Missing media URI' } },
     handle: ({ params }: AriContext): AriResult => {
       const bridge = findStasis(params);
-      if (!deps.playbacks) throw new AriError(501, 'Not implemented');
       const offsetms = params.int('offsetms');
       const skipms = params.int('skipms');
       if (offsetms !== undefined && offsetms < 0) throw new AriError(400, 'offsetms cannot be negative');
@@ -123,40 +122,33 @@ export function bridgeHandlers(deps: BridgeResourceDeps): HandlerMap {
   };
 
   return {
-    ...(deps.playbacks ? { 'bridges.play': play, 'bridges.playWithId': play } : {}),
+    'bridges.play': play,
+    'bridges.playWithId': play,
     // `record`: the bridge's mix (what every member says), 201 with the LiveRecording. Asterisk puts a
     // `Recorder` channel in the bridge for it; the media engine records the mix directly (no extra member).
     // `recorder_format` (that channel's codec) has nothing to choose here and is ignored.
-    ...(deps.recordings
-      ? {
-          'bridges.record': {
-            handle: ({ params }: AriContext): AriResult => {
-              const bridge = findStasis(params);
-              const view = deps.recordings!.record({ type: 'bridge', id: bridge.id }, recordOptions(params));
-              return { status: 201, body: view, headers: [['Location', `/ari/recordings/live/${encodeURIComponent(view.name)}`]] };
-            },
-          },
-        }
-      : {}),
-    ...(deps.moh
-      ? {
-          // As Asterisk: 204 whatever the class (an unknown one falls back to `default`).
-          'bridges.startMoh': {
-            handle: ({ params }: AriContext): AriResult => {
-              const bridge = findStasis(params);
-              deps.moh!.startBridge(bridge.id, params.string('mohClass') || undefined);
-              return { status: 204 };
-            },
-          },
-          'bridges.stopMoh': {
-            handle: ({ params }: AriContext): AriResult => {
-              const bridge = findStasis(params);
-              if (!deps.moh!.stopBridge(bridge.id)) throw new AriError(409, "Bridge isn't playing music");
-              return { status: 204 };
-            },
-          },
-        }
-      : {}),
+    'bridges.record': {
+      handle: ({ params }: AriContext): AriResult => {
+        const bridge = findStasis(params);
+        const view = deps.recordings.record({ type: 'bridge', id: bridge.id }, recordOptions(params));
+        return { status: 201, body: view, headers: [['Location', `/ari/recordings/live/${encodeURIComponent(view.name)}`]] };
+      },
+    },
+    // As Asterisk: 204 whatever the class (an unknown one falls back to `default`).
+    'bridges.startMoh': {
+      handle: ({ params }: AriContext): AriResult => {
+        const bridge = findStasis(params);
+        deps.moh.startBridge(bridge.id, params.string('mohClass') || undefined);
+        return { status: 204 };
+      },
+    },
+    'bridges.stopMoh': {
+      handle: ({ params }: AriContext): AriResult => {
+        const bridge = findStasis(params);
+        if (!deps.moh.stopBridge(bridge.id)) throw new AriError(409, "Bridge isn't playing music");
+        return { status: 204 };
+      },
+    },
     'bridges.list': { handle: () => ({ status: 200, body: core.bridges.list().map((b) => bridgeJson(b.snapshot())) }) },
     'bridges.create': {
       handle: ({ params }) => {

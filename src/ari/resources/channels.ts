@@ -5,9 +5,9 @@
  * otherwise); GET, DELETE and reading a variable work on any channel, as in Asterisk. Operations run on the
  * channel's control queue, so they never interleave with the dialplan or the driver. `play` hands the media to
  * the playback service (`media/playback-service.ts`), music on hold and silence to the MOH service
- * (`media/moh.ts`), `record` to the recording service (`media/recording-service.ts`); without those services the
- * operations stay pending (501 after the channel checks). Snoop channels come from `media/snoop-channels.ts`,
- * external media channels from `media/external/`, mute goes to `media/channel-audio.ts`.
+ * (`media/moh.ts`), `record` to the recording service (`media/recording-service.ts`). Snoop channels come from
+ * `media/snoop-channels.ts`, external media channels from `media/external/`, mute goes to
+ * `media/channel-audio.ts`.
  */
 
 import type { Core } from '../../core/core.ts';
@@ -16,6 +16,7 @@ import { hangupReasons } from '../../core/causes.ts';
 import { localPeer } from '../../core/local.ts';
 import { originate, type OriginateTarget } from '../../core/originate.ts';
 import { placeCall } from '../../core/dial.ts';
+import { pause, sendDtmfStream } from '../../core/dtmf-stream.ts';
 import { AriadneError } from '../../shared/errors.ts';
 import type { Stasis } from '../../stasis/stasis.ts';
 import { stasisControl, type StasisControl } from '../../stasis/stasis.ts';
@@ -42,33 +43,32 @@ export interface ChannelResourceDeps {
   readonly core: Core;
   readonly stasis: Stasis;
   readonly variables: ChannelVariables;
-  /** Playbacks on channels; without it `play` stays pending (501). */
-  readonly playbacks?: PlaybackService;
+  /** Playbacks on channels. */
+  readonly playbacks: PlaybackService;
   /** Muting on the media host (media/channel-audio.ts); without it mute and unmute change no audio. */
   readonly audio?: { mute(channelId: string, direction: MuteDirection, muted: boolean): boolean };
-  /** Snoop channels; without it `snoop` stays pending (501). */
-  readonly snoops?: SnoopChannels;
-  /** External media channels (UnicastRTP, AudioSocket, WebSocket); without it `externalMedia` stays pending (501). */
-  readonly externalMedia?: ExternalMedia;
+  /** Snoop channels. */
+  readonly snoops: SnoopChannels;
+  /** External media channels (UnicastRTP, AudioSocket, WebSocket). */
+  readonly externalMedia: ExternalMedia;
   /**
    * A channel's RTP statistics (ARI RTPstat): `unsupported` for a technology without RTP (Local...), undefined when
-   * the channel has no RTP session (yet); without it `rtpstatistics` stays pending (501).
+   * the channel has no RTP session (yet).
    */
-  readonly rtpStatistics?: (channel: Channel) => object | 'unsupported' | undefined;
-  /** Music on hold and silence; without it those stay pending (501). */
-  readonly moh?: MohService;
-  /** Recordings; without it `record` stays pending (501). */
-  readonly recordings?: RecordingService;
+  readonly rtpStatistics: (channel: Channel) => Promise<object | undefined> | object | 'unsupported' | undefined;
+  /** Music on hold and silence. */
+  readonly moh: MohService;
+  /** Recordings. */
+  readonly recordings: RecordingService;
   /**
    * `redirect` for technologies that can (PJSIP: 302 while ringing, REFER once answered): 'unsupported' for the
    * others, false when it could not be done.
    */
   readonly redirect?: (channel: Channel, resource: string) => boolean | 'unsupported';
   /**
-   * `transfer_progress`: reports an ARI-handled transfer's state to the transferer (PJSIP: a sipfrag NOTIFY);
-   * without it the operation stays pending (501).
+   * `transfer_progress`: reports an ARI-handled transfer's state to the transferer (PJSIP: a sipfrag NOTIFY).
    */
-  readonly transferProgress?: (channel: Channel, state: TransferProgressState) => void;
+  readonly transferProgress: (channel: Channel, state: TransferProgressState) => void;
 }
 
 /** The states `POST /channels/{id}/transfer_progress` takes. */
@@ -183,14 +183,6 @@ export function channelHandlers(deps: ChannelResourceDeps): HandlerMap {
     return { status: 200, body: channelJson(channel.snapshot()) };
   };
 
-  /** Media operations (issue 4): the channel checks Asterisk makes first, then 501. */
-  const pendingMedia = {
-    pending: true,
-    handle: (ctx: AriContext): AriResult => {
-      controlled(ctx.params);
-      throw new AriError(501, 'Not implemented');
-    },
-  };
   /**
    * `play` and `playWithId`: 201 with the Playback (state `queued`) and its Location. Better than Asterisk:
    * missing media and unknown schemes are 400 (Asterisk: 500, and 201 with a playback that never ends).
@@ -200,7 +192,6 @@ export function channelHandlers(deps: ChannelResourceDeps): HandlerMap {
     handle: (ctx: AriContext): AriResult => {
       const { channel } = controlled(ctx.params);
       const playbacks = deps.playbacks;
-      if (!playbacks) throw new AriError(501, 'Not implemented');
       const p = ctx.params;
       const offsetms = p.int('offsetms');
       const skipms = p.int('skipms');
@@ -216,9 +207,6 @@ export function channelHandlers(deps: ChannelResourceDeps): HandlerMap {
       return { status: 201, body: view, headers: [['Location', `/ari/playbacks/${encodeURIComponent(view.id)}`]] };
     },
   };
-  const media = Object.fromEntries(
-    [...(deps.playbacks ? [] : ['play', 'playWithId']), ...(deps.recordings ? [] : ['record']), ...(deps.moh ? [] : ['startMoh', 'stopMoh', 'startSilence', 'stopSilence']), ...(deps.snoops ? [] : ['snoopChannel', 'snoopChannelWithId'])].map((n) => [`channels.${n}`, pendingMedia]),
-  );
 
   /**
    * `snoop` and `snoopWithId`: 200 with the new Snoop channel, which then enters `app` (StasisStart). Checks in
@@ -232,7 +220,6 @@ export function channelHandlers(deps: ChannelResourceDeps): HandlerMap {
     },
     handle: (ctx: AriContext): AriResult => {
       const snoops = deps.snoops;
-      if (!snoops) throw new AriError(501, 'Not implemented');
       const p = ctx.params;
       const direction = (name: 'spy' | 'whisper'): SnoopDirection => {
         const v = p.string(name) || 'none';
@@ -270,7 +257,6 @@ export function channelHandlers(deps: ChannelResourceDeps): HandlerMap {
     },
     handle: async (ctx: AriContext): Promise<AriResult> => {
       const external = deps.externalMedia;
-      if (!external) throw new AriError(501, 'Not implemented');
       const p = ctx.params;
       const app = p.string('app') ?? '';
       const vars = bodyVariables(p.object('variables'));
@@ -311,35 +297,28 @@ export function channelHandlers(deps: ChannelResourceDeps): HandlerMap {
   });
 
   return {
-    ...media,
-    ...(deps.snoops ? { 'channels.snoopChannel': snoop, 'channels.snoopChannelWithId': snoop } : {}),
-    ...(deps.externalMedia ? { 'channels.externalMedia': externalMedia } : {}),
-    ...(deps.playbacks ? { 'channels.play': play, 'channels.playWithId': play } : {}),
+    'channels.snoopChannel': snoop,
+    'channels.snoopChannelWithId': snoop,
+    'channels.externalMedia': externalMedia,
+    'channels.play': play,
+    'channels.playWithId': play,
     // `record`: 201 with the LiveRecording (state `queued`) and its Location; it records what the channel says.
     // A bridged channel is refused (409) as the spec says; Asterisk answers 201 and then fails the recording.
-    ...(deps.recordings
-      ? {
-          'channels.record': {
-            handle: (ctx: AriContext): AriResult => {
-              const { channel } = controlled(ctx.params);
-              const options = recordOptions(ctx.params);
-              if (channel.bridgeId !== undefined) throw new AriError(409, 'Cannot record channel while in bridge');
-              const view = deps.recordings!.record({ type: 'channel', id: channel.id }, options);
-              return { status: 201, body: view, headers: [['Location', `/ari/recordings/live/${encodeURIComponent(view.name)}`]] };
-            },
-          },
-        }
-      : {}),
+    'channels.record': {
+      handle: (ctx: AriContext): AriResult => {
+        const { channel } = controlled(ctx.params);
+        const options = recordOptions(ctx.params);
+        if (channel.bridgeId !== undefined) throw new AriError(409, 'Cannot record channel while in bridge');
+        const view = deps.recordings.record({ type: 'channel', id: channel.id }, options);
+        return { status: 201, body: view, headers: [['Location', `/ari/recordings/live/${encodeURIComponent(view.name)}`]] };
+      },
+    },
     // Music on hold and silence: 204 as in Asterisk, whatever the class (an unknown one falls back to `default`,
     // and a class that cannot play plays nothing) and whether anything was playing.
-    ...(deps.moh
-      ? {
-          'channels.startMoh': queued((channel, ctx) => void deps.moh!.start(channel.id, ctx.params.string('mohClass') || undefined)),
-          'channels.stopMoh': queued((channel) => void deps.moh!.stop(channel.id)),
-          'channels.startSilence': queued((channel) => void deps.moh!.startSilence(channel.id)),
-          'channels.stopSilence': queued((channel) => void deps.moh!.stopSilence(channel.id)),
-        }
-      : {}),
+    'channels.startMoh': queued((channel, ctx) => void deps.moh.start(channel.id, ctx.params.string('mohClass') || undefined)),
+    'channels.stopMoh': queued((channel) => void deps.moh.stop(channel.id)),
+    'channels.startSilence': queued((channel) => void deps.moh.startSilence(channel.id)),
+    'channels.stopSilence': queued((channel) => void deps.moh.stopSilence(channel.id)),
     'channels.list': { handle: () => ({ status: 200, body: core.channels.list().map((c) => channelJson(c.snapshot())) }) },
     'channels.originate': { messages: { missing: { endpoint: 'Endpoint must be specified' } }, handle: (ctx) => doOriginate(ctx, ctx.params.string('channelId')) },
     'channels.originateWithId': { messages: { missing: { endpoint: 'Endpoint must be specified' } }, handle: (ctx) => doOriginate(ctx, ctx.params.string('channelId')) },
@@ -391,11 +370,10 @@ export function channelHandlers(deps: ChannelResourceDeps): HandlerMap {
     'channels.get': { handle: ({ params }) => ({ status: 200, body: channelJson(find(params).snapshot()) }) },
     // Asterisk's checks in order: the channel, a technology with RTP (403 otherwise), its RTP instance.
     'channels.rtpstatistics': {
-      ...(deps.rtpStatistics ? {} : { pending: true }),
-      handle: ({ params }) => {
+      handle: async ({ params }) => {
         const channel = find(params);
-        if (!deps.rtpStatistics) throw new AriError(501, 'Not implemented');
-        const stats = deps.rtpStatistics(channel);
+        // RTP may run in a worker thread: its statistics arrive asynchronously (and fail if the leg just ended).
+        const stats = await Promise.resolve(deps.rtpStatistics(channel)).catch(() => undefined);
         if (stats === 'unsupported') throw new AriError(403, 'Unsupported channel type');
         if (stats === undefined) throw new AriError(404, 'RTP info not found');
         return { status: 200, body: stats };
@@ -475,10 +453,8 @@ export function channelHandlers(deps: ChannelResourceDeps): HandlerMap {
       },
     },
     'channels.transfer_progress': {
-      ...(deps.transferProgress ? {} : { pending: true }),
       handle: ({ params }) => {
         const { channel } = controlled(params);
-        if (!deps.transferProgress) throw new AriError(501, 'Not implemented');
         const states = params.string('states') ?? '';
         if (states === '') throw new AriError(400, 'states must not be empty');
         const state = states.toLowerCase();
@@ -502,26 +478,13 @@ export function channelHandlers(deps: ChannelResourceDeps): HandlerMap {
         const dtmf = params.string('dtmf') ?? '';
         if (!dtmf) throw new AriError(400, 'DTMF is required');
         if (!/^[0-9A-Da-d*#wW,]+$/.test(dtmf)) throw new AriError(400, 'Invalid DTMF digits');
-        // Paced as Asterisk's DTMF stream: `before`, a 100 ms quiet time, then each digit lasts `duration` (at least
-        // 100 ms) and is followed by `between` (0 means 100); `w` (and `,`) waits half a second, `W` a second.
+        // `before`, then Asterisk's DTMF stream (core/dtmf-stream.ts), then `after`.
         const before = params.int('before') ?? 0;
-        const between = params.int('between') || 100;
-        const duration = Math.max(params.int('duration') ?? 100, 100);
         const after = params.int('after') ?? 0;
-        const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
         void channel.control(async () => {
-          if (before > 0) await sleep(before);
-          await sleep(100);
-          for (const d of dtmf) {
-            if (channel.destroyed) break;
-            if (d === 'w' || d === ',') await sleep(500);
-            else if (d === 'W') await sleep(1000);
-            else {
-              channel.driver.sendDigit(channel, d.toUpperCase(), duration);
-              await sleep(duration + between);
-            }
-          }
-          if (after > 0) await sleep(after);
+          if (before > 0 && !(await pause(channel, before))) return;
+          await sendDtmfStream(channel, dtmf, { betweenMs: params.int('between') ?? 0, durationMs: params.int('duration') ?? 100 });
+          if (after > 0) await pause(channel, after);
         });
         return { status: 204 };
       },

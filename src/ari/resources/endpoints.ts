@@ -4,7 +4,7 @@
  * `/endpoints/Local` is a 404 like an unknown technology. Technology names match without regard to case.
  * Text messages and out-of-dialog REFER go through the SIP stack (`EndpointMessaging`, src/sip/driver/messaging.ts):
  * 202 once the request is on its way, 404 "Endpoint not found" when `to` names nothing we can send to (Asterisk
- * answers the same for a `to` without the `pjsip:` prefix); without it those operations stay pending (501).
+ * answers the same for a `to` without the `pjsip:` prefix).
  */
 
 import type { ChannelTech, EndpointView } from '../../core/driver.ts';
@@ -21,7 +21,7 @@ export interface EndpointMessaging {
 export interface EndpointResourceDeps {
   /** The registered channel technologies (`core.channels`). */
   readonly channels: { technologies(): readonly ChannelTech[] };
-  readonly messaging?: EndpointMessaging;
+  readonly messaging: EndpointMessaging;
 }
 
 /** `{"variables": {...}}` of a body as name → value (REFER also takes a top-level `display_name`). */
@@ -53,29 +53,24 @@ export function endpointHandlers(deps: EndpointResourceDeps): HandlerMap {
     return `${tech.toLowerCase()}:${resource}`;
   };
   const sendMessage = async (to: string, p: AriContext['params']) => {
-    if (messaging === undefined) throw new AriError(501, 'Not implemented');
     const variables = variablesOf(p.object('variables'));
     const sent = await messaging.send({ to, from: p.string('from') ?? '', body: p.string('body') ?? '', variables });
     if (!sent) throw new AriError(404, 'Endpoint not found');
     return { status: 202 };
   };
   const refer = async (to: string, p: AriContext['params']) => {
-    if (messaging === undefined) throw new AriError(501, 'Not implemented');
     const variables = variablesOf(p.object('variables'), ['display_name']);
     const sent = await messaging.refer({ to, from: p.string('from') ?? '', referTo: p.string('refer_to') ?? '', toSelf: p.bool('to_self') ?? false, variables });
     if (!sent) throw new AriError(404, 'Endpoint not found');
     return { status: 202 };
   };
-  const pending = messaging === undefined ? { pending: true } : {};
   return {
-    'endpoints.sendMessage': { ...pending, handle: ({ params }) => sendMessage(params.string('to') ?? '', params) },
+    'endpoints.sendMessage': { handle: ({ params }) => sendMessage(params.string('to') ?? '', params) },
     'endpoints.sendMessageToEndpoint': {
-      ...pending,
       handle: ({ params }) => sendMessage(endpointTo(params.string('tech') ?? '', params.string('resource') ?? ''), params),
     },
-    'endpoints.refer': { ...pending, handle: ({ params }) => refer(params.string('to') ?? '', params) },
+    'endpoints.refer': { handle: ({ params }) => refer(params.string('to') ?? '', params) },
     'endpoints.referToEndpoint': {
-      ...pending,
       handle: ({ params }) => refer(endpointTo(params.string('tech') ?? '', params.string('resource') ?? ''), params),
     },
     'endpoints.list': {

@@ -2,8 +2,9 @@
  * Dial(Tech/resource[&Tech2/resource2...][,timeout[,options]]): calls one or more destinations, connects the
  * caller with the first that answers (the others are hung up as "answered elsewhere"), and sets DIALSTATUS.
  * While connected the two legs share a basic bridge; when one side hangs up the other follows, unless option
- * `g` lets the caller continue in the dialplan. When a Local leg is optimised away the caller follows into the
- * bridge it was moved to. Media between the legs is the media engine's job.
+ * `g` lets the caller continue in the dialplan. When a Local leg is optimised away, or a transfer moves another
+ * party into the caller's bridge, the caller goes on with that party. A callee sent elsewhere in the dialplan
+ * (core/async-goto.ts) leaves the call with a PBX of its own. Media between the legs is the media engine's job.
  *
  * Options understood: `g` (go on after the callee hangs up), `r` (indicate ringing to the caller). Others are
  * accepted and ignored.
@@ -15,6 +16,7 @@ import type { Channel } from '../../core/channel.ts';
 import { CAUSE } from '../../core/causes.ts';
 import { placeCall, type DialResult } from '../../core/dial.ts';
 import { localOptimizedAway } from '../../core/local-optimizer.ts';
+import { dissolveOnHangup, runAfterGoto } from '../../core/async-goto.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { splitAppArgs } from '../args.ts';
 import { seconds } from './wait.ts';
@@ -107,20 +109,33 @@ export function dialApp(core: Core, logger: Logger): DialplanApp {
           if (bridge.members().length === 0) bridge.destroy();
           return { hangup: true };
         }
-        const moved = who === 'peer' && localOptimizedAway(peer) && !channel.hangupRequested ? channel.bridgeId && core.bridges.get(channel.bridgeId) : undefined;
-        const next = moved ? moved.members().find((c) => c !== channel) : undefined;
-        if (!moved || !next) break;
+        // The peer was sent elsewhere in the dialplan (a transfer, ChannelRedirect): it leaves this call.
+        if (who === 'peer' && peer.gotoPending) break;
+        // The peer went and another party now shares the caller's bridge (a Local pair optimised away, a
+        // transfer that moved someone in): the call goes on with that party.
+        const current = who === 'peer' && !channel.hangupRequested && !channel.gotoPending && channel.bridgeId ? core.bridges.get(channel.bridgeId) : undefined;
+        const next = current?.members().find((c) => c !== channel && c !== peer && !c.hangupRequested && !c.destroyed);
+        if (!current || !next) break;
         if (!peer.destroyed) peer.hangup();
-        if (moved !== bridge && bridge.members().length === 0) bridge.destroy();
-        bridge = moved;
+        if (current !== bridge && bridge.members().length === 0) bridge.destroy();
+        bridge = current;
         peer = next;
       }
-      bridge.destroy();
+      // A peer moved to another bridge, or other parties a transfer brought into this one, outlive the caller's
+      // Dial(): the caller just leaves, and the bridge ends when its last parties hang up.
+      const peerElsewhere = peer.gotoPending || (peer.bridgeId !== undefined && peer.bridgeId !== bridge.id);
+      const othersHere = bridge.members().some((c) => c !== channel && c !== peer);
+      if (othersHere) {
+        bridge.remove(channel);
+        dissolveOnHangup(core, bridge);
+      } else bridge.destroy();
+      const peerStays = peerElsewhere || othersHere;
       if (who === 'caller') {
-        peer.hangup(channel.hangupCause || CAUSE.NORMAL_CLEARING);
+        if (!peerStays) peer.hangup(channel.hangupCause || CAUSE.NORMAL_CLEARING);
         return { hangup: true };
       }
-      if (!peer.destroyed) peer.hangup();
+      if (peer.gotoPending) runAfterGoto(core, peer);
+      else if (!peer.destroyed && (peer.hangupRequested || !peerStays)) peer.hangup();
       if (continueAfter) return undefined;
       if (!channel.hangupCause) channel.setHangupCause(peer.hangupCause || CAUSE.NORMAL_CLEARING);
       return { hangup: true };

@@ -5,8 +5,12 @@
  * endpoint (digest-authenticated when it has `auth=`); the body must be `text/plain` outside a dialog (415
  * otherwise; any `text/*` inside one). The message goes to the Stasis applications subscribed to the endpoint
  * (`endpoint:PJSIP/<name>`), to its technology (`endpoint:PJSIP`) or to everything (`subscribeAll`) as
- * TextMessageReceived, answered 202 Accepted; with no such application it has no destination and gets 404, as
- * Asterisk answers when no message handler wants it. The event carries what Asterisk puts there: `from` as
+ * TextMessageReceived, answered 202 Accepted. An out-of-dialog MESSAGE also goes to the dialplan (Asterisk's
+ * res_pjsip_messaging → ast_msg_queue, core/text-messages.ts) when the endpoint's `message_context` (its `context`
+ * when empty) has the Request-URI user (`s` when empty): it runs there on a Message channel, MESSAGE() and
+ * MESSAGE_DATA() read it and MessageSend() sends it on — like Asterisk, every handler that wants the message gets
+ * it. With neither an application nor a dialplan extension it has no destination and gets 404, as Asterisk
+ * answers when no message handler wants it. The event carries what Asterisk puts there: `from` as
  * `"display" <sip:user@host>` (no port), `to` as the To URI with `sip:` spelled `pjsip:`, the body, and as
  * variables every header of the request plus PJSIP_RECVADDR, PJSIP_TRANSPORT and PJSIP_ENDPOINT.
  *
@@ -18,13 +22,18 @@
  * - `bob@alice`: alice's contact with bob as the user part;
  * - `sip:bob@host` or `bob@host`: the URI, through `default_outbound_endpoint` when it exists.
  * The request leaves at once; the caller gets 202 whatever the far end answers (a 401/407 is answered with the
- * endpoint's `outbound_auth`). ARI variables become SIP headers (`Content-Type` sets the body's type).
+ * endpoint's `outbound_auth`). ARI variables become SIP headers (`Content-Type` sets the body's type; the headers
+ * the stack owns — To, From, Via, Route, Contact, Call-ID, CSeq, Allow, Content-Length — are never taken from
+ * them, and a Max-Forwards is decremented, the message dropped when it reaches 0). MessageSend() sends the same
+ * way through the `pjsip` message technology registered with the router, its message's To (a SIP URI once
+ * `pjsip:` is removed) as the To header.
  * REFER's `refer_to` is an endpoint name (its contact URI, or with `to_self` a URI pointing at us, so the referee
  * calls us) or a URI; `display_name` in the body decorates it. The NOTIFYs of the implicit subscription are
  * answered 200 and logged.
  */
 
 import type { PjsipEndpoint } from '../../config/pjsip.ts';
+import { TextMessage, type MessageRouter } from '../../core/text-messages.ts';
 import type { Logger } from '../../shared/logger.ts';
 import type { AppMessage } from '../../stasis/messages.ts';
 import { Dialog } from '../dialog/dialog.ts';
@@ -57,10 +66,14 @@ export interface SipMessagingOptions {
   readonly contactOf: (endpoint: PjsipEndpoint) => ContactTarget | undefined;
   /** Answers a sender no endpoint matches as an INVITE's is (PjsipDriver.refuseUnknown: 401, then 403). */
   readonly refuseUnknown: (request: SipRequest, tx: ServerTransaction, source: SipSource) => void;
+  /** Messages through the dialplan (MESSAGE to message_context, MessageSend with `pjsip:`). */
+  readonly router?: MessageRouter;
 }
 
 export interface OutgoingText {
   readonly to: string;
+  /** The To header's URI when it differs from `to` (MessageSend's message To); used when it is a SIP URI. */
+  readonly toUri?: string;
   readonly from: string;
   readonly body: string;
   readonly variables: Readonly<Record<string, string>>;
@@ -82,22 +95,37 @@ interface Route {
 }
 
 const MAX_BODY = 1024 * 1024;
+/** Headers a message's variables never set (res_pjsip_messaging blocks the same). */
+const BLOCKED_HEADERS = new Set(['to', 'from', 'via', 'route', 'contact', 'call-id', 'cseq', 'allow', 'content-length', 'content-type', 'request-uri']);
 
 export class SipMessaging {
   readonly #options: SipMessagingOptions;
   readonly #stack: SipStack;
   readonly #log: Logger;
-  readonly #off: () => void;
+  readonly #off: Array<() => void> = [];
 
   constructor(options: SipMessagingOptions) {
     this.#options = options;
     this.#stack = options.stack;
     this.#log = options.logger;
-    this.#off = this.#stack.onRequest('MESSAGE', (req, tx, source, endpointId) => this.#outOfDialog(req, tx, source, endpointId));
+    this.#off.push(this.#stack.onRequest('MESSAGE', (req, tx, source, endpointId) => this.#outOfDialog(req, tx, source, endpointId)));
+    const router = options.router;
+    if (router !== undefined) {
+      this.#off.push(router.registerTech({
+        name: 'pjsip',
+        send: (message, destination, from) => this.send({
+          to: destination,
+          ...(message.to === '' ? {} : { toUri: message.to }),
+          from: from || message.from,
+          body: message.body,
+          variables: Object.fromEntries(message.outboundVars()),
+        }),
+      }));
+    }
   }
 
   close(): void {
-    this.#off();
+    for (const off of this.#off) off();
   }
 
   // --- in -------------------------------------------------------------------------------------------------
@@ -142,11 +170,6 @@ export class SipMessaging {
       return;
     }
     const targets = this.#targets(endpoint.id);
-    if (targets.length === 0) {
-      this.#log.debug(1, `MESSAGE from '${endpoint.id}': no application is subscribed to PJSIP/${endpoint.id}`);
-      tx.respond(createResponse(req, 404, toTag));
-      return;
-    }
     let message;
     try {
       message = this.#received(req, source, endpoint);
@@ -154,12 +177,37 @@ export class SipMessaging {
       tx.respond(createResponse(req, 400, toTag));
       return;
     }
+    // Out of a dialog the dialplan may want it too (in a dialog it belongs to the call's channel).
+    const router = this.#options.router;
+    const queued = inDialog || router === undefined ? undefined : this.#forDialplan(message, endpoint, ruri.user ?? '');
+    const toDialplan = queued !== undefined && router !== undefined && router.hasDestination(queued);
+    if (targets.length === 0 && !toDialplan) {
+      this.#log.debug(1, `MESSAGE from '${endpoint.id}': no application is subscribed to PJSIP/${endpoint.id} and no extension wants it`);
+      tx.respond(createResponse(req, 404, toTag));
+      return;
+    }
     tx.respond(createResponse(req, 202, toTag));
+    if (toDialplan) router.queue(queued);
     const apps = this.#options.apps;
     const model = this.#options.endpointModel(endpoint.id);
     for (const application of targets) {
       apps?.publish({ type: 'TextMessageReceived', application, timestamp: this.#options.now(), message, endpoint: model });
     }
+  }
+
+  /** The dialplan's copy of a received message: in the endpoint's message_context at the Request-URI user. */
+  #forDialplan(received: { from: string; to: string; body: string; variables: Record<string, string> }, endpoint: PjsipEndpoint, user: string): TextMessage {
+    const m = new TextMessage();
+    m.to = received.to;
+    m.from = received.from;
+    m.body = received.body;
+    m.context = endpoint.messageContext || endpoint.context;
+    // Dialplan matching ignores user options (`;phone-context=...` and the like), as Asterisk truncates them.
+    m.exten = decodeURIComponent(user.split(';')[0] ?? '');
+    m.tech = 'PJSIP';
+    m.endpoint = endpoint.id;
+    for (const [name, value] of Object.entries(received.variables)) m.setVar(name, value, false);
+    return m;
   }
 
   /** Applications subscribed to the endpoint, to the PJSIP technology, or to everything. */
@@ -199,9 +247,21 @@ export class SipMessaging {
   async send(text: OutgoingText): Promise<boolean> {
     const route = await this.#route(text.to, true);
     if (route === undefined) return false;
-    const headers = Object.entries(text.variables).filter(([k]) => k.toLowerCase() !== 'content-type');
+    const headers: Array<[string, string]> = [];
+    for (const [name, value] of Object.entries(text.variables)) {
+      if (BLOCKED_HEADERS.has(name.toLowerCase())) continue;
+      if (name.toLowerCase() === 'max-forwards') {
+        // Loop prevention: a message that has been forwarded too often goes no further.
+        const hops = /^\s*\d+\s*$/.test(value) ? Number(value) - 1 : 0;
+        if (hops <= 0) {
+          this.#log.notice('MESSAGE(Max-Forwards) reached zero.  MESSAGE not sent.');
+          return false;
+        }
+        headers.push([name, String(hops)]);
+      } else headers.push([name, value]);
+    }
     const type = Object.entries(text.variables).find(([k]) => k.toLowerCase() === 'content-type')?.[1] ?? 'text/plain';
-    const target = stripTech(text.to);
+    const target = stripTech(text.toUri ?? text.to);
     const toHeader = target.startsWith('sip:') || target.startsWith('sips:') ? `<${target}>` : `<${route.uri}>`;
     // RFC 3428: a MESSAGE carries no Contact.
     const request = createRequest('MESSAGE', route.uri, [

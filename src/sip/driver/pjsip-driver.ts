@@ -17,7 +17,9 @@
  * Answer → 200 with SDP (retransmitted until the ACK), Ringing → 180, Progress → 183 with SDP, Busy → 486,
  * Congestion → 503. Our hangup before the answer → a final response from the cause (`causes.ts`), after it →
  * BYE with `Reason: Q.850;cause=N`. The peer's BYE → Normal Clearing (16); its CANCEL → 487 to the INVITE
- * and cause 127 (Asterisk derives it from the 487 the same way).
+ * and cause 127 (Asterisk derives it from the 487 the same way). The SIP status that ended a call (a final
+ * error to our INVITE, the 487 of a CANCEL, our 302) becomes the channel's tech cause (ARI `tech_cause`); without
+ * one, our own hangup's cause mapped to a status, none for a BYE with Normal Clearing — chan_pjsip's rules.
  *
  * Extensions (checked before the dialplan, as pjproject does): `100rel` (reliable.ts: 420/421, reliable 180/183
  * retransmitted until PRACK; outbound, reliable 1xx are PRACKed) and session timers (session-timers.ts: 421/422,
@@ -36,7 +38,8 @@
  * sends CANCEL (after a provisional response, as RFC 3261 §9.1 requires), after it BYE.
  *
  * DTMF out follows `dtmf_mode`: RFC 4733 events when negotiated (rfc4733, auto), SIP INFO for info/auto_info
- * without telephone-event, nothing we can send for inband (no tone generator on the RTP path yet).
+ * without telephone-event; for inband (and auto when the peer has no telephone-event) the digit is played as its
+ * two tones into the channel's outgoing audio, and heard digits come from the in-band detector.
  */
 
 import { isIPv6 } from 'node:net';
@@ -46,7 +49,8 @@ import type { Channel, CallerId } from '../../core/channel.ts';
 import type { Core } from '../../core/core.ts';
 import type { ChannelDriver, EndpointView, Indication, RequestOptions as DriverRequestOptions } from '../../core/driver.ts';
 import type { MediaPort } from '../../media/engine/port.ts';
-import { RtpSession, rtpConfOptions, type RtpCodecChoice, type RtpDirection } from '../../media/rtp/session.ts';
+import { InThreadRtp, type RtpChannel, type RtpService } from '../../media/rtp/rtp-pool.ts';
+import { rtpConfOptions, type RtpCodecChoice, type RtpDirection } from '../../media/rtp/session.ts';
 import { AriadneError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { answerChallenge, DigestClientState } from '../auth/digest.ts';
@@ -62,8 +66,9 @@ import { buildCancel } from '../transaction/client.ts';
 import type { ServerTransaction } from '../transaction/server.ts';
 import type { SipAddress } from '../transaction/transaction.ts';
 import type { SipSource } from '../transport/transport.ts';
-import { rejectStatus, sipToCause } from './causes.ts';
+import { causeToSip, rejectStatus, sipToCause } from './causes.ts';
 import { check100rel, prackFor, ReliableProvisionals } from './reliable.ts';
+import { replacesTarget } from './transfer.ts';
 import { refresherAfterResponse, refreshHeaders, SessionRefresh } from './session-timers.ts';
 import { negotiateSessionTimer, type SessionTimer } from '../dialog/session-timer.ts';
 import { realTimers } from '../transaction/timers.ts';
@@ -81,6 +86,8 @@ export interface PjsipDriverOptions {
   /** Gives a channel its media session (ChannelMedia.ensure). */
   readonly ensureSession: (channelId: string) => boolean;
   readonly rtpConfig: () => RtpConfig;
+  /** Where RTP sessions run (rtp-pool.ts); default: in this thread, following `media`. */
+  readonly rtp?: RtpService;
   /** dtmf_mode=inband: in-band DTMF detection on the channel (ChannelAudio.setInbandDtmf). */
   readonly setInbandDtmf?: (channelId: string, enabled: boolean) => void;
   readonly logger: Logger;
@@ -88,6 +95,11 @@ export interface PjsipDriverOptions {
   readonly endpointState?: (endpointId: string) => 'online' | 'offline' | undefined;
   /** A MESSAGE inside a call's dialog (SipMessaging.receive); without it such a MESSAGE gets 501. */
   readonly inDialogMessage?: (request: SipRequest, tx: ServerTransaction, source: SipSource, endpoint: PjsipEndpoint) => void;
+  /**
+   * An INVITE with Replaces (RFC 3891) naming one of our calls: `channel` (already answered) takes the place
+   * of `replaced` (transfer.ts). Without it such an INVITE is treated as a new call.
+   */
+  readonly inviteReplaces?: (channel: Channel, replaced: Channel) => void;
   /** A REFER inside a call's dialog (a blind transfer, transfer.ts); without it such a REFER gets 501. */
   readonly inDialogRefer?: (channel: Channel, request: SipRequest, tx: ServerTransaction, notify: (status: number, reason: string, final: boolean) => void) => void;
 }
@@ -101,13 +113,15 @@ interface SipLeg {
   readonly direction: 'in' | 'out';
   state: LegState;
   dialog: Dialog | undefined;
-  rtp: RtpSession | undefined;
+  rtp: RtpChannel | undefined;
   /** Our last SDP body in the dialog (keeps `o=` consistent). */
   localSdp: LocalSdp | undefined;
   /** The address our SDP advertises. */
   mediaAddress: string;
   remoteHold: boolean;
   telephoneEvent: boolean;
+  /** In-band DTMF detection is on (inband, or auto without telephone-event). */
+  inbandDetect?: boolean | undefined;
   /** Our offer awaiting its answer: an outbound INVITE's, or the 200's to a bodiless inbound INVITE. */
   offer: SdpSession | undefined;
   // inbound
@@ -144,17 +158,24 @@ export class PjsipDriver implements ChannelDriver {
   readonly #log: Logger;
   readonly #byInvite = new WeakMap<ServerTransaction, SipLeg>();
   readonly #legs = new Set<SipLeg>();
+  /** The same legs by endpoint id: endpoint snapshots and device states are asked for at every channel event. */
+  readonly #legsByEndpoint = new Map<string, Set<SipLeg>>();
   readonly #clientAuth = new DigestClientState();
   readonly #off: Array<() => void> = [];
+  /** Numbers the in-band digit playbacks (their ids must be unique on the media host). */
+  #digitSeq = 0;
 
   constructor(options: PjsipDriverOptions) {
     this.#options = options;
+    this.#rtp = options.rtp ?? new InThreadRtp(options.media);
     this.#core = options.core;
     this.#stack = options.stack;
     this.#log = options.logger;
     this.#off.push(this.#stack.onRequest('INVITE', (req, tx, source, endpointId) => this.#guard(() => this.#incoming(req, tx, source, endpointId))));
     this.#stack.onCancel((cancel, invite) => this.#cancelled(cancel, invite));
   }
+
+  readonly #rtp: RtpService;
 
   get #config(): PjsipConfig {
     return this.#stack.config;
@@ -166,9 +187,25 @@ export class PjsipDriver implements ChannelDriver {
   }
 
   /** The dialog and media facts of a PJSIP channel, for consoles and ARI (rtp_statistics). */
-  legOf(channel: Channel): { readonly endpoint: string; readonly callId: string | undefined; readonly rtp: RtpSession | undefined } | undefined {
+  legOf(channel: Channel): { readonly endpoint: string; readonly callId: string | undefined; readonly rtp: RtpChannel | undefined } | undefined {
     const leg = legOf(channel);
     return leg === undefined ? undefined : { endpoint: leg.endpoint.id, callId: leg.dialog?.callId ?? leg.invite?.headers.get('Call-ID'), rtp: leg.rtp };
+  }
+
+  /**
+   * The call whose dialog has this Call-ID and these tags (either way round: phones disagree on whose tag is
+   * `to-tag`), for Replaces (RFC 3891); `early`/`outbound` say where the call stands.
+   */
+  dialogChannel(callId: string, tagA: string | undefined, tagB: string | undefined): { readonly channel: Channel; readonly early: boolean; readonly outbound: boolean } | undefined {
+    for (const leg of this.#legs) {
+      const d = leg.dialog;
+      if (d === undefined || d.callId !== callId || leg.state === 'ended' || leg.channel.destroyed) continue;
+      const tags = [d.localTag, d.remoteTag];
+      if ((tagA === undefined || tags.includes(tagA)) && (tagB === undefined || tags.includes(tagB))) {
+        return { channel: leg.channel, early: leg.state === 'early', outbound: leg.direction === 'out' };
+      }
+    }
+    return undefined;
   }
 
   /** The first contact of an endpoint's AORs (static first, then the newest registration), for MESSAGE and REFER. */
@@ -197,7 +234,7 @@ export class PjsipDriver implements ChannelDriver {
       const tx = leg.inviteTx;
       if (tx === undefined || tx.state !== 'proceeding') return false;
       tx.respond(createResponse(tx.request, 302, { toTag: leg.dialog?.localTag ?? generateTag(), headers: [['Contact', `<${uri}>`]] }));
-      this.#remoteHangup(leg, sipToCause(302));
+      this.#remoteHangup(leg, sipToCause(302), 302);
       return true;
     }
     const dialog = leg.dialog;
@@ -252,7 +289,10 @@ export class PjsipDriver implements ChannelDriver {
     const exten = ruri.user === undefined || ruri.user === '' ? 's' : decodeURIComponent(ruri.user.split(';')[0] ?? 's');
     const caller = this.#callerOf(req, endpoint);
     const pbx = this.#core.pbx;
-    if (!pbx.exists(endpoint.context, exten, 1, caller.number || undefined)) {
+    // RFC 3891: a Replaces naming one of our calls; the new call takes its place rather than the dialplan's.
+    const replacing = this.#options.inviteReplaces === undefined ? undefined : replacesTarget(req, (id, a, b) => this.dialogChannel(id, a, b));
+    if (replacing !== undefined && typeof replacing === 'number') return void tx.respond(createResponse(req, replacing, { toTag: generateTag() }));
+    if (replacing === undefined && !pbx.exists(endpoint.context, exten, 1, caller.number || undefined)) {
       this.#log.notice(`Call (${source.transport.toUpperCase()}:${source.address}:${source.port}) to extension '${exten}' rejected because extension not found in context '${endpoint.context}'.`);
       return void tx.respond(createResponse(req, 404, { toTag: generateTag() }));
     }
@@ -346,6 +386,11 @@ export class PjsipDriver implements ChannelDriver {
       leg.offer = this.#offer(leg);
       leg.localSdp = stampLocalSdp(undefined, leg.offer);
     }
+    if (replacing !== undefined) {
+      this.answer(channel);
+      this.#options.inviteReplaces?.(channel, replacing);
+      return;
+    }
     queueMicrotask(() => void pbx.run(channel));
   }
 
@@ -379,7 +424,7 @@ export class PjsipDriver implements ChannelDriver {
     invite.respond(createResponse(invite.request, 487, { toTag: leg?.dialog?.localTag ?? generateTag() }));
     if (leg === undefined || leg.state === 'ended') return;
     this.#log.verbose(3, `${leg.channel.name}: the caller cancelled the call (${cancel.headers.get('Reason') ?? 'no reason given'})`);
-    this.#remoteHangup(leg, CAUSE_INTERWORKING);
+    this.#remoteHangup(leg, CAUSE_INTERWORKING, 487);
   }
 
   #acked(leg: SipLeg, ack: SipRequest): void {
@@ -536,12 +581,16 @@ export class PjsipDriver implements ChannelDriver {
     }
   }
 
-  /** The peer ended the call (BYE, CANCEL, a final error to our INVITE). */
-  #remoteHangup(leg: SipLeg, cause: number): void {
+  /**
+   * The peer ended the call (BYE, CANCEL, a final error to our INVITE). `sipStatus`: the SIP status that ended
+   * it, reported as the channel's tech cause (as chan_pjsip does for non-2xx ends; a BYE gives none).
+   */
+  #remoteHangup(leg: SipLeg, cause: number, sipStatus?: number): void {
     if (leg.state === 'ended') return;
     leg.state = 'ended';
     this.#release(leg);
     const channel = leg.channel;
+    if (sipStatus !== undefined && sipStatus >= 300) channel.setTechCause(sipStatus);
     channel.requestHangup({ soft: false, eventCause: cause, ...(channel.hangupCause === 0 ? { cause } : {}) });
     channel.deliverFrame({ type: 'hangup', cause });
   }
@@ -628,7 +677,13 @@ export class PjsipDriver implements ChannelDriver {
   hangup(channel: Channel): void {
     const leg = legOf(channel);
     if (leg === undefined) return;
-    this.#legs.delete(leg);
+    this.#untrack(leg);
+    // Without a SIP status of its own, the tech cause is the status the hangup cause maps to (none for Normal
+    // Clearing), as chan_pjsip sets it when the core hangs a channel up; ChannelDestroyed reports it.
+    if (channel.techCause === 0) {
+      const status = causeToSip(channel.hangupCause);
+      if (status !== 0) channel.setTechCause(status);
+    }
     if (leg.state === 'ended') {
       this.#release(leg);
       return;
@@ -661,6 +716,18 @@ export class PjsipDriver implements ChannelDriver {
     const leg = legOf(channel);
     if (leg === undefined || leg.state === 'ended') return;
     const mode = leg.endpoint.dtmfMode;
+    if (leg.rtp !== undefined && inbandDtmf(leg)) {
+      // The digit's two frequencies in what the channel sends, like Asterisk's playtones for a technology that
+      // wants in-band DTMF; a queue of its own, so that digits sent back to back never overlap.
+      this.#options.media.send({
+        type: 'play',
+        playbackId: `${channel.id}-dtmf-${++this.#digitSeq}`,
+        target: { type: 'session', id: channel.id },
+        sources: [{ type: 'dtmf', digits: digit, durationMs, betweenMs: 0 }],
+        queue: 'dtmf',
+      });
+      return;
+    }
     if (leg.rtp !== undefined && leg.telephoneEvent && (mode === 'rfc4733' || mode === 'auto' || mode === 'auto_info')) {
       leg.rtp.sendDtmf(digit, durationMs).catch(() => undefined);
       return;
@@ -701,6 +768,12 @@ export class PjsipDriver implements ChannelDriver {
   #provisional(leg: SipLeg, tx: ServerTransaction, res: SipResponse): void {
     if (leg.reliable !== undefined) leg.reliable.send(res);
     else tx.respond(res);
+  }
+
+  /** One endpoint's view (`endpoints()` for a single one, without looking at every call). */
+  endpoint(resource: string): EndpointView | undefined {
+    if (!this.#config.endpoint.has(resource)) return undefined;
+    return { technology: 'PJSIP', resource, state: this.endpointState(resource), channelIds: this.channelsOf(resource).map((c) => c.id) };
   }
 
   endpoints(): EndpointView[] {
@@ -838,7 +911,7 @@ export class PjsipDriver implements ChannelDriver {
       const retry = auths.length === 0 ? undefined : answerChallenge(request, res, { auths, defaultAlgorithms: this.#config.global.defaultAuthAlgorithmsUac, state: this.#clientAuth });
       if (retry !== undefined) {
         retry.headers.removeFirst('Via');
-        void this.#sendInvite(leg, retry, destination, authRound + 1).catch(() => this.#remoteHangup(leg, sipToCause(status)));
+        void this.#sendInvite(leg, retry, destination, authRound + 1).catch(() => this.#remoteHangup(leg, sipToCause(status), status));
         return;
       }
     }
@@ -847,11 +920,12 @@ export class PjsipDriver implements ChannelDriver {
     if (cause === 34) {
       leg.state = 'ended';
       this.#release(leg);
+      leg.channel.setTechCause(status);
       if (leg.channel.hangupCause === 0) leg.channel.setHangupCause(cause);
       leg.channel.deliverFrame({ type: 'congestion' });
       return;
     }
-    this.#remoteHangup(leg, cause);
+    this.#remoteHangup(leg, cause, status);
   }
 
   /** A 2xx to our INVITE: ACK it (every retransmission too), apply the answer, report the answer. */
@@ -973,8 +1047,7 @@ export class PjsipDriver implements ChannelDriver {
     const bindAddress = endpoint.bindRtpToMediaAddress && endpoint.mediaAddress !== '' ? endpoint.mediaAddress : isIPv6(leg.mediaAddress) ? '::' : '0.0.0.0';
     const chosen = audio !== undefined ? rtpCodec(audio) : codec;
     if (chosen === undefined) throw new Error('no codec');
-    const rtp = await RtpSession.open({
-      port: this.#options.media,
+    const rtp = await this.#rtp.open({
       sessionId: channel.id,
       bindAddress,
       ...rtpConfOptions(this.#options.rtpConfig()),
@@ -992,7 +1065,14 @@ export class PjsipDriver implements ChannelDriver {
     }
     leg.rtp = rtp;
     leg.telephoneEvent = audio?.telephoneEvent !== undefined;
-    if (endpoint.dtmfMode === 'inband') this.#options.setInbandDtmf?.(channel.id, true);
+    if (endpoint.dtmfMode === 'inband' || audio !== undefined) this.#detectInband(leg);
+  }
+
+  /** Listens for in-band digits once the negotiation says they come in the audio (never turned off again). */
+  #detectInband(leg: SipLeg): void {
+    if (leg.inbandDetect === true || !inbandDtmf(leg) || leg.state === 'ended') return;
+    leg.inbandDetect = true;
+    this.#options.setInbandDtmf?.(leg.channel.id, true);
   }
 
   /** Our offer for the leg's endpoint (outbound INVITE, or the 200 to a bodiless INVITE). */
@@ -1018,6 +1098,7 @@ export class PjsipDriver implements ChannelDriver {
       rtp.setDirection(audio.localDirection);
     }
     leg.telephoneEvent = audio.telephoneEvent !== undefined;
+    if (rtp !== undefined) this.#detectInband(leg);
     if (audio.remoteHold !== leg.remoteHold) {
       leg.remoteHold = audio.remoteHold;
       if (leg.state !== 'ended') leg.channel.deliverFrame(audio.remoteHold ? { type: 'hold' } : { type: 'unhold' });
@@ -1043,6 +1124,21 @@ export class PjsipDriver implements ChannelDriver {
   #track(leg: SipLeg): void {
     leg.channel.attachments.set(LEG, leg);
     this.#legs.add(leg);
+    let set = this.#legsByEndpoint.get(leg.endpoint.id);
+    if (!set) this.#legsByEndpoint.set(leg.endpoint.id, (set = new Set()));
+    set.add(leg);
+  }
+
+  #untrack(leg: SipLeg): void {
+    this.#legs.delete(leg);
+    const set = this.#legsByEndpoint.get(leg.endpoint.id);
+    if (set?.delete(leg) && set.size === 0) this.#legsByEndpoint.delete(leg.endpoint.id);
+  }
+
+  /** The live channels of an endpoint's calls. */
+  channelsOf(endpointId: string): Channel[] {
+    const set = this.#legsByEndpoint.get(endpointId);
+    return set === undefined ? [] : [...set].map((l) => l.channel);
   }
 
   /** Runs a handler; a failure is logged rather than thrown into the stack's receive loop. */
@@ -1082,6 +1178,15 @@ function firstCodec(endpoint: PjsipEndpoint): RtpCodecChoice | undefined {
 
 function allowsUpdate(message: SipRequest | SipResponse): boolean {
   return message.headers.values('Allow').some((v) => v.split(',').some((m) => m.trim().toUpperCase() === 'UPDATE'));
+}
+
+/**
+ * Digits travel as tones in the audio: `dtmf_mode=inband`, or `auto` when the negotiation has no telephone-event
+ * (chan_pjsip then leaves in-band DTMF to the core).
+ */
+function inbandDtmf(leg: SipLeg): boolean {
+  const mode = leg.endpoint.dtmfMode;
+  return mode === 'inband' || (mode === 'auto' && !leg.telephoneEvent);
 }
 
 function usesRfc4733(endpoint: PjsipEndpoint): boolean {

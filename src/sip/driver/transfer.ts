@@ -1,6 +1,7 @@
 /**
- * Blind transfer by SIP REFER inside a call (RFC 3515), after Asterisk's res_pjsip_refer. The phone that sends
- * the REFER is the transferer; the channel bridged with it is the transferee.
+ * Transfers by SIP REFER inside a call (RFC 3515, blind and attended) and INVITE with Replaces (RFC 3891), after
+ * Asterisk's res_pjsip_refer. The phone that sends the REFER is the transferer; the channel bridged with it is
+ * the transferee.
  *
  * The REFER needs a Refer-To (400 without one; 603 for a call not answered yet, from the driver). It is
  * accepted with 202 and the transfer's progress follows in NOTIFYs carrying a sipfrag status line (`SIP/2.0 100
@@ -12,19 +13,32 @@
  *   parameters), and `POST /channels/{id}/transfer_progress` drives the NOTIFYs: channel_progress → 100
  *   (active), channel_answered → 200, channel_unavailable → 503, channel_declined → 603 (terminated). Each
  *   report is announced again as ChannelTransfer with its `state`.
- * - **core** handling (the default): the Refer-To user is an extension in the transferer's `TRANSFER_CONTEXT`
- *   or its endpoint's context (`s` when empty) — NOTIFY 404 when it does not exist. The transferee, when it is
- *   the single other member of the transferer's bridge and is controlled by a Stasis application, leaves the
- *   application and continues at that extension (NOTIFY 200). Anything else (an attended transfer, a peer
- *   inside `Dial()`) is refused with NOTIFY 503: the dialplan engine cannot yet move a channel that runs an
- *   application elsewhere.
+ * - **core** handling (the default), as Asterisk's bridge transfers:
+ *   - blind: the Refer-To user is an extension in the transferer's `TRANSFER_CONTEXT` or its endpoint's context
+ *     (`s` when empty) — NOTIFY 404 when it does not exist. The transferee, the single other member of the
+ *     transferer's bridge (a peer inside `Dial()`, a channel in a Stasis application, a Local channel), is sent
+ *     there whatever it was doing (core/async-goto.ts) with BLINDTRANSFER set; the transferer leaves the bridge
+ *     (inside Dial() that ends its call, so it is hung up; in a Stasis application it stays there and the phone's
+ *     BYE follows). BridgeBlindTransfer is published and NOTIFY 200 ends the subscription; 503 when there is no
+ *     single peer to transfer.
+ *   - attended: the Refer-To's Replaces names another call of ours (the consultation call, by Call-ID and tags).
+ *     The party of that call is moved into the bridge of the transferee, both of the transferer's calls are hung
+ *     up, BridgeAttendedTransfer (destination_type `bridge`) is published and NOTIFY 200 sent. A Replaces naming
+ *     no call of ours is NOTIFY 404 (Asterisk would send it to an `external_replaces` extension; not done), a
+ *     call without a bridged peer on either side 503.
+ *
+ * An INVITE whose Replaces header names one of our calls (RFC 3891, `replacesTarget` for the checks: 481 for
+ * no such call or an early call we did not place, 486 for `early-only` on an answered one) is answered, and its
+ * channel takes the replaced channel's place in its bridge; the replaced channel is hung up (cause 16). A
+ * replaced channel that is not bridged hands its dialplan location over: the new channel runs from there.
  */
 
+import { asyncGoto, dissolveOnHangup } from '../../core/async-goto.ts';
 import type { Bridge } from '../../core/bridge.ts';
 import type { Channel } from '../../core/channel.ts';
 import type { Core } from '../../core/core.ts';
+import { CAUSE } from '../../core/causes.ts';
 import type { Logger } from '../../shared/logger.ts';
-import { stasisControl } from '../../stasis/stasis.ts';
 import { parseNameAddr } from '../message/fields.ts';
 import { createResponse } from '../message/helpers.ts';
 import type { SipRequest } from '../message/message.ts';
@@ -65,17 +79,21 @@ export interface SipTransfersOptions {
   readonly logger: Logger;
   /** The endpoint context of a PJSIP channel (the default transfer context). */
   readonly contextOf: (channel: Channel) => string;
+  /** The call of ours with this Call-ID and tags (PjsipDriver.dialogChannel), for attended transfers. */
+  readonly dialogChannel: (callId: string, tagA: string | undefined, tagB: string | undefined) => { readonly channel: Channel } | undefined;
 }
 
 export class SipTransfers {
   readonly #core: Core;
   readonly #log: Logger;
   readonly #contextOf: (channel: Channel) => string;
+  readonly #dialogChannel: SipTransfersOptions['dialogChannel'];
 
   constructor(options: SipTransfersOptions) {
     this.#core = options.core;
     this.#log = options.logger;
     this.#contextOf = options.contextOf;
+    this.#dialogChannel = options.dialogChannel;
   }
 
   /** `PJSIP_TRANSFER_HANDLING()`: `core` (or empty) or `ari-only`; false for another value. */
@@ -115,8 +133,7 @@ export class SipTransfers {
       return;
     }
     if (replacesRaw !== undefined) {
-      this.#log.notice(`${channel.name}: attended transfer by REFER with Replaces is not supported without ari-only transfer handling`);
-      send(503, 'Service Unavailable', true);
+      this.#attended(channel, replacesOf(replacesRaw), peer, send);
       return;
     }
     const context = channel.getVariable('TRANSFER_CONTEXT') || this.#contextOf(channel);
@@ -125,16 +142,102 @@ export class SipTransfers {
       send(404, 'Not Found', true);
       return;
     }
-    const control = peer === undefined ? undefined : stasisControl(peer.channel);
-    if (peer === undefined || control === undefined) {
-      this.#log.notice(`${channel.name}: blind transfer to '${exten}@${context}' needs a bridged peer in a Stasis application`);
+    const bridge = peer?.bridge ?? (channel.bridgeId === undefined ? undefined : this.#core.bridges.get(channel.bridgeId));
+    const blind = (result: string, transferee?: Channel) =>
+      this.#core.bus.publish({
+        type: 'BridgeBlindTransfer',
+        timestamp: this.#core.now(),
+        channel: channel.snapshot(),
+        ...(transferee === undefined ? {} : { transferee: transferee.snapshot() }),
+        ...(bridge === undefined ? {} : { bridge: bridge.snapshot() }),
+        exten,
+        context,
+        result,
+        isExternal: true,
+      });
+    if (peer === undefined) {
+      this.#log.notice(`${channel.name}: blind transfer to '${exten}@${context}' needs a single bridged peer`);
+      if (bridge !== undefined) blind('Invalid');
       send(503, 'Service Unavailable', true);
       return;
     }
-    this.#log.verbose(3, `${channel.name}: blind transfer of ${peer.channel.name} to '${exten}@${context}'`);
-    peer.bridge.remove(peer.channel);
-    control.continueInDialplan({ context, exten, priority: 1 });
+    const transferee = peer.channel;
+    this.#log.verbose(3, `${channel.name}: blind transfer of ${transferee.name} to '${exten}@${context}'`);
+    transferee.setVariable('BLINDTRANSFER', channel.name);
+    if (!asyncGoto(this.#core, transferee, { context, exten, priority: 1 })) {
+      blind('Fail', transferee);
+      send(503, 'Service Unavailable', true);
+      return;
+    }
+    peer.bridge.remove(channel);
+    blind('Success', transferee);
     send(200, 'OK', true);
+  }
+
+  /**
+   * REFER with Replaces: `channel` (first leg, with the transferee) and the call Replaces names (second leg,
+   * with the target) are both the transferer's; the target joins the transferee's bridge and the two legs go.
+   */
+  #attended(first: Channel, replaces: ReturnType<typeof replacesOf>, firstPeer: BridgePeer | undefined, send: ReferNotify): void {
+    const tags = replaces.params;
+    const found = replaces.protocolId ? this.#dialogChannel(replaces.protocolId, tags.find((p) => p.name === 'to')?.value, tags.find((p) => p.name === 'from')?.value) : undefined;
+    const second = found?.channel;
+    if (second === undefined || second === first) {
+      this.#log.error(`Received REFER for remote session on channel '${first.name}' but 'external_replaces' is not supported`);
+      send(404, 'Not Found', true);
+      return;
+    }
+    const secondPeer = this.#peer(second);
+    const publish = (result: string, destinationBridge?: Bridge) =>
+      this.#core.bus.publish({
+        type: 'BridgeAttendedTransfer',
+        timestamp: this.#core.now(),
+        firstLeg: first.snapshot(),
+        secondLeg: second.snapshot(),
+        ...(firstPeer === undefined ? {} : { firstLegBridge: firstPeer.bridge.snapshot(), transferee: firstPeer.channel.snapshot() }),
+        ...(secondPeer === undefined ? {} : { secondLegBridge: secondPeer.bridge.snapshot(), target: secondPeer.channel.snapshot() }),
+        result,
+        isExternal: true,
+        destinationType: destinationBridge === undefined ? 'fail' : 'bridge',
+        ...(destinationBridge === undefined ? {} : { destinationBridge: destinationBridge.id }),
+      });
+    if (firstPeer === undefined || secondPeer === undefined || firstPeer.bridge === secondPeer.bridge) {
+      this.#log.notice(`${first.name}: attended transfer needs a bridged peer on both calls (${first.name}, ${second.name})`);
+      publish('Fail');
+      send(503, 'Service Unavailable', true);
+      return;
+    }
+    const { bridge, channel: transferee } = firstPeer;
+    const target = secondPeer.channel;
+    this.#log.verbose(3, `${first.name}: attended transfer of ${transferee.name} to ${target.name} (replacing ${second.name})`);
+    for (const c of [transferee, target]) c.setVariable('ATTENDEDTRANSFER', first.name);
+    // The bridge outlives whoever placed its calls: it ends when one of the two parties hangs up.
+    dissolveOnHangup(this.#core, bridge);
+    bridge.add(target, secondPeer.bridge.memberOptions(target.id) ?? {});
+    bridge.remove(first);
+    secondPeer.bridge.remove(second);
+    publish('Success', bridge);
+    send(200, 'OK', true);
+    for (const c of [first, second]) c.requestHangup({ cause: CAUSE.NORMAL_CLEARING, soft: false });
+  }
+
+  /**
+   * INVITE with Replaces (already answered): `channel` stands in for `replaced` — in its bridge, or, when it
+   * is not bridged, at its place in the dialplan — and `replaced` is hung up.
+   */
+  replace(channel: Channel, replaced: Channel): void {
+    const bridge = replaced.bridgeId === undefined ? undefined : this.#core.bridges.get(replaced.bridgeId);
+    this.#log.verbose(3, `${channel.name}: INVITE with Replaces takes the place of ${replaced.name}`);
+    if (bridge !== undefined) {
+      dissolveOnHangup(this.#core, bridge);
+      bridge.add(channel, bridge.memberOptions(replaced.id) ?? {});
+      bridge.remove(replaced);
+    } else {
+      const loc = replaced.location;
+      channel.setLocation({ context: loc.context, exten: loc.exten, priority: loc.priority });
+      queueMicrotask(() => void this.#core.pbx.run(channel));
+    }
+    replaced.requestHangup({ cause: CAUSE.NORMAL_CLEARING, soft: false });
   }
 
   /** `transfer_progress`: false when the channel has no ARI-handled transfer under way. */
@@ -185,4 +288,27 @@ function replacesOf(raw: string | undefined): { protocolId: string | undefined; 
   if (from !== undefined) params.push({ name: 'from', value: from });
   if (to !== undefined) params.push({ name: 'to', value: to });
   return { protocolId: callId?.trim(), params };
+}
+
+/**
+ * What an INVITE's Replaces header (RFC 3891 §3) asks for: undefined without one, the channel to replace, or
+ * the status to refuse with — 481 when no call of ours has that dialog, or it is an early call we did not
+ * place; 486 when `early-only` names an answered call.
+ */
+export function replacesTarget(
+  req: SipRequest,
+  lookup: (callId: string, tagA: string | undefined, tagB: string | undefined) => { readonly channel: Channel; readonly early: boolean; readonly outbound: boolean } | undefined,
+): Channel | number | undefined {
+  const raw = req.headers.get('Replaces');
+  if (raw === undefined) return undefined;
+  const [callId = '', ...rest] = raw.split(';').map((p) => p.trim());
+  const params = new Map(rest.map((p) => { const i = p.indexOf('='); return i < 0 ? [p.toLowerCase(), ''] : [p.slice(0, i).trim().toLowerCase(), p.slice(i + 1).trim()]; }));
+  if (callId === '') return 400;
+  const found = lookup(callId, params.get('to-tag'), params.get('from-tag'));
+  if (found === undefined) return 481;
+  if (found.early && !found.outbound) return 481;
+  if (params.has('early-only') && !found.early) return 486;
+  // Replacing a call still ringing out (call pickup) would need the new call to answer for it: not done.
+  if (found.early) return 481;
+  return found.channel;
 }
