@@ -34,7 +34,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { SourceSpec } from './engine/protocol.ts';
 import { parseTones } from './engine/source.ts';
-import type { SampleRate } from './engine/frame.ts';
+import { concatSamples, type SampleRate } from './engine/frame.ts';
 import { fileFormats, formatForExtension } from './formats.ts';
 import type { FileFormat } from './formats.ts';
 import { resolveSound } from './sounds.ts';
@@ -407,17 +407,7 @@ export async function findStoredRecording(dir: string, name: string): Promise<{ 
 
 // --- files ------------------------------------------------------------------------------------------------------
 
-/** Joins sample arrays into one. */
-export function concatSamples(parts: readonly Int16Array[]): Int16Array {
-  const total = parts.reduce((n, p) => n + p.length, 0);
-  const all = new Int16Array(total);
-  let at = 0;
-  for (const p of parts) {
-    all.set(p, at);
-    at += p.length;
-  }
-  return all;
-}
+export { concatSamples };
 
 /**
  * `samples` on a buffer of its own: decoders carve small arrays out of a shared slab (codecs/pool.ts), and a

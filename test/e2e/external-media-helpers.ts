@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { MediaApp, level, type Json } from '../helpers/media-app.ts';
 import { sine } from '../../src/media/engine/test-audio.ts';
+import { concatSamples } from '../../src/media/engine/frame.ts';
 import { goertzelAmplitude } from '../../src/media/dsp/goertzel.ts';
 
 export { level, type Json };
@@ -83,15 +84,7 @@ export function toneSamples(freq: number, ms: number, rate: 8000 | 16000 = 8000)
 }
 
 /** Concatenates sample arrays. */
-export function concat(parts: readonly Int16Array[]): Int16Array {
-  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+export const concat = concatSamples;
 
 /** Sends one 20 ms frame every 20 ms for `ms` (a real-time talker); the returned function stops it early. */
 export function talk(frames: (index: number) => void, ms: number): () => void {

@@ -16,6 +16,8 @@
  * steady level, so they come out within a few ms of the truth rather than a whole block.
  */
 
+import { concatSamples } from '../engine/frame.ts';
+
 export type DtmfDigit = '0' | '1' | '2' | '3' | '4' | '5' | '6' | '7' | '8' | '9' | '*' | '#' | 'A' | 'B' | 'C' | 'D';
 
 export const DTMF_ROWS: readonly number[] = Object.freeze([697, 770, 852, 941]);
@@ -98,13 +100,7 @@ export function generateDtmf(digits: string, options: DtmfSequenceOptions = {}):
     first = false;
   }
   pieces.push(new Int16Array(ms(options.afterMs ?? 0)));
-  const out = new Int16Array(pieces.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of pieces) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concatSamples(pieces);
 }
 
 // ---------------------------------------------------------------------------------------------------------

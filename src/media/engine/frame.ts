@@ -57,13 +57,16 @@ export function framesOf(samples: Int16Array, rate: SampleRate, seq = 0): AudioF
 
 /** Joins frames' samples into one buffer. */
 export function concatFrames(frames: readonly { readonly samples: Int16Array }[]): Int16Array {
-  let total = 0;
-  for (const f of frames) total += f.samples.length;
-  const out = new Int16Array(total);
-  let off = 0;
-  for (const f of frames) {
-    out.set(f.samples, off);
-    off += f.samples.length;
+  return concatSamples(frames.map((f) => f.samples));
+}
+
+/** Joins sample arrays into one. */
+export function concatSamples(parts: readonly Int16Array[]): Int16Array {
+  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
   }
   return out;
 }

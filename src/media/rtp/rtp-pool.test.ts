@@ -3,6 +3,7 @@ import dgram from 'node:dgram';
 import { after, describe, it } from 'node:test';
 import { ulawDecode, ulawEncode } from '../codecs/g711.ts';
 import { ExchangeSlot, newPage } from '../engine/exchange.ts';
+import { concatSamples as concat } from '../engine/frame.ts';
 import { LocalMediaPort, WorkerMediaPort, type MediaPort } from '../engine/port.ts';
 import { rms, sine, strongest, toneAmplitude } from '../engine/test-audio.ts';
 import type { MediaNotification } from '../engine/protocol.ts';
@@ -45,15 +46,6 @@ async function sendTone(sock: dgram.Socket, to: number, freq: number, ms: number
   }
 }
 
-function concat(frames: readonly Int16Array[]): Int16Array {
-  const out = new Int16Array(frames.reduce((n, f) => n + f.length, 0));
-  let at = 0;
-  for (const f of frames) {
-    out.set(f, at);
-    at += f.length;
-  }
-  return out;
-}
 
 describe('ExchangeSlot: frames between the host and an RTP worker', () => {
   it('hands each frame over once, alternating buffers so the reader never sees a half-written one', () => {
