@@ -3,8 +3,10 @@
  * resource, in the listing's order) and writes:
  *
  * - `src/ari/generated/operations.ts`: one `OperationSpec` per operation, in spec order;
- * - `src/ari/generated/models.ts`: an interface per model, the `AriEvent` union of every concrete message
- *   type (discriminated by a literal `type`), and the `eventTypes` list.
+ * - and, through `emitModels` (called by scripts/gen-sdk.ts), `client/generated/models.ts`: an interface per
+ *   model, the `AriEvent` union of every concrete message type (discriminated by a literal `type`), and the
+ *   `eventTypes` list. The server routes with the operations table and needs no model types; keeping one copy of
+ *   the models, in the SDK, means the two can never drift apart.
  *
  * Usage: `npm run gen` writes the files; `npm run gen -- --check` regenerates them in memory and exits 1
  * when the files on disk differ. The output depends only on the spec files, so it is stable byte for byte.
@@ -620,7 +622,6 @@ export function generate(specDir: string = defaultSpecDir): Map<string, string> 
   const spec = loadSpec(specDir);
   return new Map([
     ['operations.ts', emitOperations(spec)],
-    ['models.ts', emitModels(spec)],
   ]);
 }
 

@@ -2,8 +2,8 @@
  * SDK generator. Reads the same api-docs as `scripts/gen-ari.ts` (through its `loadSpec`, which checks them) and
  * writes the typed half of the client SDK:
  *
- * - `client/generated/models.ts`: an interface per model, the `AriEvent` union and `eventTypes` (the same
- *   emitter as the server's models, so server and SDK can never disagree on a shape);
+ * - `client/generated/models.ts`: an interface per model, the `AriEvent` union and `eventTypes` (gen-ari.ts's
+ *   emitter; the project's only copy of the models, used by the server's tests too);
  * - `client/generated/api.ts`: a params interface and a typed method per operation, grouped per resource
  *   (`AriApi['channels']['originate']`), the table the runtime sends calls from, and which event fields refer
  *   to a channel, bridge, playback or live recording (what the per-object handles filter on).

@@ -10,7 +10,7 @@ import dgram from 'node:dgram';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { RTPstat } from '../../src/ari/generated/models.ts';
+import type { RTPstat } from '../../client/generated/models.ts';
 import { parseConfText } from '../../src/config/parser.ts';
 import { readRtpConf } from '../../src/config/rtp.ts';
 import { alawDecode, alawEncode, ulawDecode, ulawEncode } from '../../src/media/codecs/g711.ts';

@@ -9,7 +9,6 @@ import { checkSdk } from '../../scripts/gen-sdk.ts';
 import { operationTable, eventRefs } from '../../client/generated/api.ts';
 import { eventTypes } from '../../client/generated/models.ts';
 import { operations } from '../../src/ari/generated/operations.ts';
-import { eventTypes as serverEventTypes } from '../../src/ari/generated/models.ts';
 
 test('client/generated is up to date with src/ari/spec', () => {
   assert.deepEqual(checkSdk(), [], 'client/generated is stale: run node scripts/gen-sdk.ts');
@@ -34,7 +33,6 @@ test('every operation but the events socket is a method, sent the way the spec s
 });
 
 test('the event union and the handle filters cover every event type', () => {
-  assert.deepEqual([...eventTypes], [...serverEventTypes]);
   assert.deepEqual(eventRefs['Dial'], { Channel: ['caller', 'peer', 'forwarded'] });
   assert.deepEqual(eventRefs['PlaybackFinished'], { Playback: ['playback'] });
   assert.deepEqual(eventRefs['RecordingFinished'], { LiveRecording: ['recording'] });
