@@ -369,8 +369,8 @@ export interface Playback {
   readonly target_uri: string;
   /** Language asked for, for media that exists in several languages. */
   readonly language?: string;
-  /** Progress of the playback. */
-  readonly state: 'queued' | 'playing' | 'continuing' | 'done' | 'failed';
+  /** Progress of the playback. Besides the values Asterisk's api-docs list, Asterisk itself sends `paused`; Ariadne also reports `stopped` for a playback ended by a stop request (Asterisk says `done`). */
+  readonly state: 'queued' | 'playing' | 'paused' | 'continuing' | 'done' | 'failed' | 'stopped';
 }
 
 // --- deviceStates.json

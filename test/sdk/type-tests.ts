@@ -57,7 +57,7 @@ export async function typeTests(ari: Ari): Promise<void> {
   ch.on('PlaybackFinished', () => undefined);
   const pb = ari.playback(playback);
   const finished = await pb.once('PlaybackFinished');
-  const state: 'queued' | 'playing' | 'continuing' | 'done' | 'failed' = finished.playback.state;
+  const state: 'queued' | 'playing' | 'paused' | 'continuing' | 'done' | 'failed' | 'stopped' = finished.playback.state;
   void state;
   // @ts-expect-error not an event about playbacks
   await pb.once('StasisStart');
