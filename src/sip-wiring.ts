@@ -175,6 +175,8 @@ export async function buildSip(options: SipWiringOptions): Promise<SipWiring> {
   });
   options.core.channels.registerDriver(driver);
   const registrations = new OutboundRegistrations({ config: stack.config, client: stackRegistrationClient(stack), logger: log });
+  // `line = yes` registrations: a call to our registered Contact names its endpoint by the line token.
+  stack.addIdentifier((req) => registrations.endpointForLine(req));
   if (options.mailboxes !== undefined) mwi = new Mwi({ stack, mailboxes: options.mailboxes, logger: log });
   const endpointModel = (resource: string) => {
     const e = driver.endpoint(resource);

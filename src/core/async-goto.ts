@@ -13,15 +13,17 @@
  *
  * `dissolveOnHangup` gives a bridge the life Asterisk's basic bridges have once their Dial() owners are gone (a
  * transfer joined two parties that nobody runs): when a member hangs up, the members that have no PBX of their
- * own are hung up and the bridge ends.
+ * own are hung up and the bridge ends. `setReplacing` marks a channel that stands in for another (the Local half
+ * a blind transfer swaps into a Stasis bridge), which StasisStart reports as `replace_channel`.
  */
 
 import type { Bridge } from './bridge.ts';
-import type { Channel } from './channel.ts';
+import type { Channel, ChannelSnapshot } from './channel.ts';
 import type { Core } from './core.ts';
 import { CAUSE } from './causes.ts';
 
 const PBX = 'core.pbx';
+const REPLACING = 'core.replacing';
 /** Bridges already watched by `dissolveOnHangup`. */
 const dissolving = new WeakSet<Bridge>();
 
@@ -106,6 +108,21 @@ function settle(core: Core, bridge: Bridge, goneId: string): void {
 }
 
 /** Nobody else will hang this channel up: no PBX runs it and it is in no Stasis application. */
-function ownerless(channel: Channel): boolean {
+export function ownerless(channel: Channel): boolean {
   return !hasPbx(channel) && channel.stasisApp === undefined;
+}
+
+/**
+ * Records that `channel` stands in for another (a blind transfer's Local half taking the transferer's place in
+ * a Stasis bridge): the StasisStart it gets next names that channel as `replace_channel`, once.
+ */
+export function setReplacing(channel: Channel, replaced: ChannelSnapshot): void {
+  channel.attachments.set(REPLACING, replaced);
+}
+
+/** The channel `channel` stands in for, taken (see `setReplacing`). */
+export function takeReplacing(channel: Channel): ChannelSnapshot | undefined {
+  const snap = channel.attachments.get(REPLACING) as ChannelSnapshot | undefined;
+  channel.attachments.delete(REPLACING);
+  return snap;
 }

@@ -175,6 +175,42 @@ describe('OutboundRegistrations', () => {
   });
 });
 
+describe('line = yes', () => {
+  const lineConf = (line = 'line = yes\nendpoint = provider') => conf(`${line}
+contact_header_params = x-ref=7
+
+[provider]
+type = endpoint
+context = from-provider
+`);
+  const inbound = (uri: string, to = '<sip:1000@192.0.2.1>') =>
+    createRequest('INVITE', uri, [['Via', 'SIP/2.0/UDP 198.51.100.1;branch=z9hG4bK1'], ['From', '<sip:p@198.51.100.1>;tag=1'], ['To', to], ['Call-ID', 'c'], ['CSeq', '1 INVITE']]);
+
+  it('puts a 7-letter line token inside the Contact URI and names the endpoint for requests carrying it', async () => {
+    const { timers, sent, regs } = make([ok(120)], lineConf());
+    await advance(timers, 1000);
+    const contact = sent[0]?.headers.get('Contact') ?? '';
+    const token = /^<sip:inbound@192\.0\.2\.1:5060;line=([a-z]{7})>;x-ref=7$/.exec(contact)?.[1];
+    assert.ok(token !== undefined, contact);
+    assert.equal(regs.state('prov')?.status, 'Registered', 'the 2xx Contact with the line parameter is ours');
+    assert.equal(regs.endpointForLine(inbound(`sip:inbound@192.0.2.1:5060;line=${token}`)), 'provider');
+    assert.equal(regs.endpointForLine(inbound('sip:inbound@192.0.2.1:5060', `<sip:inbound@192.0.2.1;line=${token}>`)), 'provider', 'To URI');
+    assert.equal(regs.endpointForLine(inbound('sip:inbound@192.0.2.1:5060;line=zzzzzzz')), undefined);
+    assert.equal(regs.endpointForLine(inbound('sip:inbound@192.0.2.1:5060')), undefined);
+    await advance(timers, 110_000);
+    assert.equal(sent[1]?.headers.get('Contact'), contact, 'a refresh keeps the token');
+    await regs.close();
+  });
+
+  it('adds no line parameter without line = yes', async () => {
+    const { timers, sent, regs } = make([ok(120)], lineConf(''));
+    await advance(timers, 1000);
+    assert.equal(sent[0]?.headers.get('Contact'), '<sip:inbound@192.0.2.1:5060>;x-ref=7');
+    assert.equal(regs.endpointForLine(inbound('sip:inbound@192.0.2.1:5060;line=aaaaaaa')), undefined);
+    await regs.close();
+  });
+});
+
 describe('grantedExpiry', () => {
   it('prefers our Contact expires, then Expires, then the request', () => {
     const req = createRequest('REGISTER', 'sip:x', [['Via', 'SIP/2.0/UDP h;branch=z9hG4bK1'], ['From', '<sip:a@b>;tag=1'], ['To', '<sip:a@b>'], ['Call-ID', 'c'], ['CSeq', '1 REGISTER']]);

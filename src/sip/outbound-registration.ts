@@ -15,6 +15,12 @@
  *   interval while retries remain;
  * - otherwise the registration is Rejected for good (until a reload changes it).
  *
+ * `line = yes` (with `endpoint = <name>`): the Contact URI carries `;line=<token>`, seven random lower-case
+ * letters drawn when the registration starts (again when a reload restarts it). A provider that routes a call to
+ * that Contact sends the token back in the Request-URI (or the To URI), and `endpointForLine` names the
+ * registration's `endpoint` for it: the stack asks it before pjsip.conf's identifiers, as res_pjsip puts this
+ * identifier in front of `endpoint_identifier_order`. So a provider's calls are placed without an `identify`.
+ *
  * The first attempt waits 1 s plus a random part of `max_random_initial_delay`, so a server with many
  * registrations does not fire them all at once. `update(config)` (pjsip reload) leaves unchanged registrations
  * alone, restarts changed ones and unregisters (Expires: 0) removed ones. `close()` unregisters what is
@@ -30,13 +36,16 @@ import { answerChallenge, DigestClientState } from './auth/digest.ts';
 import { parseNameAddr } from './message/fields.ts';
 import { generateCallId, generateTag } from './message/helpers.ts';
 import { contactsOf, createRequest, type SipRequest, type SipResponse } from './message/message.ts';
-import { isSipUri, type Uri } from './message/uri.ts';
+import { isSipUri, parseUri, type Uri } from './message/uri.ts';
 import type { SipAddress } from './transaction/transaction.ts';
 import type { TransactionTimers } from './transaction/timers.ts';
 import { realTimers } from './transaction/timers.ts';
 
 /** Asterisk refreshes a registration this many seconds before it runs out. */
 const REREGISTER_BUFFER_S = 10;
+
+/** Letters in a `line` token (Asterisk's buffer of 8 holds 7 and the terminator). */
+const LINE_TOKEN_LENGTH = 7;
 
 /** What `pjsip show registrations` prints; Asterisk shows a stopped registration as Unregistered. */
 export type RegistrationStatus = 'Unregistered' | 'Registered' | 'Rejected';
@@ -97,6 +106,8 @@ interface Client {
   busy: boolean;
   /** The Contact we last sent, to find our binding in the 2xx. */
   contactUri: string;
+  /** The `line` token of our Contact ('' without `line = yes`). */
+  readonly line: string;
 }
 
 export class OutboundRegistrations {
@@ -131,6 +142,22 @@ export class OutboundRegistrations {
     return [...this.#clients.values()].map(snapshot);
   }
 
+  /**
+   * The endpoint of the registration whose `line` token `request` carries (a `line` parameter of the To URI,
+   * else of the Request-URI, as Asterisk looks); undefined when there is none or it is not one of ours.
+   */
+  endpointForLine(request: SipRequest): string | undefined {
+    const token = lineOf(request);
+    if (token === undefined || token === '') return undefined;
+    for (const c of this.#clients.values()) {
+      if (c.line === token && c.reg.endpoint !== '') {
+        this.#logger.debug(3, `Determined relationship to outbound registration '${c.reg.id}' based on line '${token}', using configured endpoint '${c.reg.endpoint}'`);
+        return c.reg.endpoint;
+      }
+    }
+    return undefined;
+  }
+
   /** pjsip reload: start new registrations, restart changed ones, unregister removed ones. */
   update(config: PjsipConfig): void {
     this.#config = config;
@@ -163,6 +190,7 @@ export class OutboundRegistrations {
     const c: Client = {
       reg, status: 'Unregistered', expiresAt: 0, nextAt: 0, retries: 0, lastCode: 0, callId: generateCallId(), fromTag: generateTag(),
       cseq: 0, challenge: undefined, digest: new DigestClientState(), timer: undefined, stopped: false, busy: false, contactUri: '',
+      line: reg.line ? lineToken(this.#random) : '',
     };
     this.#clients.set(reg.id, c);
     const delay = reg.maxRandomInitialDelay > 0 ? Math.floor(this.#random() * reg.maxRandomInitialDelay) : 0;
@@ -194,7 +222,7 @@ export class OutboundRegistrations {
   /** One REGISTER round with `expires`, answering a challenge once per CSeq; resolves with the final response. */
   async #exchange(c: Client, expires: number): Promise<SipResponse> {
     const reg = c.reg;
-    const contact = await this.#client.contact(reg, reg.contactUser || 's');
+    const contact = withLine(await this.#client.contact(reg, reg.contactUser || 's'), c.line);
     c.contactUri = contact;
     const contactValue = reg.contactHeaderParams === '' ? contact : `${contact};${reg.contactHeaderParams}`;
     c.cseq++;
@@ -316,6 +344,40 @@ export class OutboundRegistrations {
     } catch (e) {
       this.#logger.error(`registration status listener failed: ${String(e)}`);
     }
+  }
+}
+
+/** Seven random lower-case letters, like Asterisk's line tokens. */
+function lineToken(random: () => number): string {
+  let token = '';
+  for (let i = 0; i < LINE_TOKEN_LENGTH; i++) token += String.fromCharCode(97 + Math.floor(random() * 26));
+  return token;
+}
+
+/** `<sip:user@host:port;transport=x>` with `;line=token` added to the URI (inside the brackets). */
+function withLine(contact: string, line: string): string {
+  if (line === '') return contact;
+  return contact.endsWith('>') ? `${contact.slice(0, -1)};line=${line}>` : `${contact};line=${line}`;
+}
+
+/** The `line` URI parameter of the To header, else of the Request-URI. */
+export function lineOf(request: SipRequest): string | undefined {
+  const param = (uri: Uri): string | undefined => {
+    if (!isSipUri(uri)) return undefined;
+    const v = uri.params.get('line');
+    return typeof v === 'string' ? v : undefined;
+  };
+  try {
+    const to = request.headers.get('To');
+    const fromTo = to === undefined ? undefined : param(parseNameAddr(to).uri);
+    if (fromTo !== undefined) return fromTo;
+  } catch {
+    // a To we cannot read: look at the Request-URI
+  }
+  try {
+    return param(parseUri(request.uri));
+  } catch {
+    return undefined;
   }
 }
 

@@ -122,6 +122,8 @@ export class SipStack {
   readonly #handlers = new Map<string, RequestHandler>();
   readonly #dialogHandlers = new WeakMap<Dialog, DialogHandlers>();
   #cancelHandler: ((cancel: SipRequest, invite: ServerTransaction) => void) | undefined;
+  /** Identifiers asked before pjsip.conf's (`addIdentifier`). */
+  readonly #identifiers: Array<(request: SipRequest) => string | undefined> = [];
   /** The source of the message being delivered (the layer's callbacks run synchronously inside receive). */
   #current: SipSource | undefined;
   readonly #clientAuth = new DigestClientState();
@@ -204,6 +206,18 @@ export class SipStack {
     };
   }
 
+  /**
+   * An endpoint identifier asked before `endpoint_identifier_order` (res_pjsip runs identifiers registered
+   * without a name first): outbound registrations' `line` tokens. Returns a remover.
+   */
+  addIdentifier(identify: (request: SipRequest) => string | undefined): () => void {
+    this.#identifiers.push(identify);
+    return () => {
+      const i = this.#identifiers.indexOf(identify);
+      if (i >= 0) this.#identifiers.splice(i, 1);
+    };
+  }
+
   /** Who hears CANCEL after the stack has answered it 200 (default: 487 to the INVITE). */
   onCancel(handler: (cancel: SipRequest, invite: ServerTransaction) => void): void {
     this.#cancelHandler = handler;
@@ -268,7 +282,7 @@ export class SipStack {
       this.#inDialog(req, tx, source);
       return;
     }
-    const endpointId = identifyEndpoint(req, source, this.#config);
+    const endpointId = this.#identify(req, source);
     switch (req.method) {
       case 'OPTIONS':
         if (endpointId !== undefined && !this.#endpoint(endpointId)?.allowUnauthenticatedOptions && !this.authenticate(req, tx, endpointId)) return;
@@ -296,6 +310,14 @@ export class SipStack {
     } else {
       tx.respond(createResponse(req, 501, { toTag: generateTag(), headers: [['Allow', ALLOWED_METHODS.join(', ')]] }));
     }
+  }
+
+  #identify(req: SipRequest, source: SipSource): string | undefined {
+    for (const identify of this.#identifiers) {
+      const id = identify(req);
+      if (id !== undefined && this.#config.endpoint.has(id)) return id;
+    }
+    return identifyEndpoint(req, source, this.#config);
   }
 
   #capabilities(): Array<[string, string]> {

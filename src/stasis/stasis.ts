@@ -24,6 +24,7 @@
 import type { Core } from '../core/core.ts';
 import type { Channel } from '../core/channel.ts';
 import type { CoreMessage } from '../core/bus.ts';
+import { takeReplacing } from '../core/async-goto.ts';
 import type { AppOutcome, GotoTarget } from '../core/applications.ts';
 import type { Logger } from '../shared/logger.ts';
 import { AriadneError } from '../shared/errors.ts';
@@ -199,7 +200,9 @@ export class Stasis {
         return true;
       });
       channel.attachments.set(CONTROL, control);
-      this.#apps.publish({ type: 'StasisStart', application: app.name, timestamp: this.#core.now(), args: [...args], channel: channel.snapshot() });
+      // A channel standing in for another (a blind transfer's Local half) says which one, as Asterisk does.
+      const replaceChannel = takeReplacing(channel);
+      this.#apps.publish({ type: 'StasisStart', application: app.name, timestamp: this.#core.now(), args: [...args], channel: channel.snapshot(), ...(replaceChannel ? { replaceChannel } : {}) });
       if (channel.hangupSignal.aborted) resolve({ kind: 'hangup' });
       else channel.hangupSignal.addEventListener('abort', () => resolve({ kind: 'hangup' }), { once: true });
     });

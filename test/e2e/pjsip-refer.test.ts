@@ -2,9 +2,10 @@
  * Transfers and redirects of SIP calls, with SIPp as the trunk (test/sipp/uac-refer.xml, uac-redirect.xml):
  *
  * - blind transfer by REFER inside an answered call that a Stasis application bridged with another channel:
- *   202, NOTIFY `SIP/2.0 100 Trying` (active) then `SIP/2.0 200 OK` (terminated), and the bridged peer leaves
- *   the application to run the Refer-To extension in the endpoint's context; a MESSAGE inside the same dialog is
- *   202 and TextMessageReceived;
+ *   202, NOTIFY `SIP/2.0 100 Trying` (active) then `SIP/2.0 200 OK` (terminated); a Stasis bridge only
+ *   transfers as a whole, so a Local channel takes the transferer's place and its `;2` runs the Refer-To
+ *   extension in the endpoint's context while the peer stays in the application (test/e2e/pjsip-transfer-bridge
+ *   has the details); a MESSAGE inside the same dialog is 202 and TextMessageReceived;
  * - a Refer-To extension that does not exist: NOTIFY 404 (terminated), nobody moves;
  * - ari-only transfer handling (`PJSIP_TRANSFER_HANDLING()=ari-only` set over ARI): ChannelTransfer with the
  *   destination, the transferer, its bridge and peer; nothing moves; `transfer_progress?states=channel_answered`
@@ -21,7 +22,7 @@ import path from 'node:path';
 import { MediaApp, type Json } from '../helpers/media-app.ts';
 import { findBinary } from '../helpers/baresip.ts';
 import { freePort, startSipp, type SippResult } from '../helpers/sipp.ts';
-import { trackDestroyed, trunkAndPhoneConf, type DestroyedChannels } from '../helpers/pjsip-calls.ts';
+import { referringCall, trackDestroyed, trunkAndPhoneConf, type DestroyedChannels } from '../helpers/pjsip-calls.ts';
 
 const APP = 'xfer-app';
 
@@ -45,7 +46,7 @@ exten => _stasis-.,1,Answer()
 let fx: MediaApp;
 let sipPort: number;
 let destroyed: DestroyedChannels;
-const dialplanSteps: Array<{ channel: string; exten: string; context: string }> = [];
+const dialplanSteps: Array<{ channel: string; name: string; exten: string; context: string }> = [];
 const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pjsip-refer-'));
 
 before(async () => {
@@ -54,7 +55,7 @@ before(async () => {
   fx = await MediaApp.start(APP, { extensions: DIALPLAN, sounds: false, files: { 'pjsip.conf': pjsipConf(sipPort) } });
   destroyed = trackDestroyed(fx.srv.ariadne.core);
   fx.srv.ariadne.core.bus.subscribe((m) => {
-    if (m.type === 'ChannelDialplan') dialplanSteps.push({ channel: m.channel.id, exten: m.channel.dialplan.exten, context: m.channel.dialplan.context });
+    if (m.type === 'ChannelDialplan') dialplanSteps.push({ channel: m.channel.id, name: m.channel.name, exten: m.channel.dialplan.exten, context: m.channel.dialplan.context });
   });
   assert.equal((await fx.call('POST', `/applications/${APP}/subscription?eventSource=endpoint:PJSIP/trunk`)).status, 200);
 });
@@ -69,25 +70,14 @@ let run = 0;
 
 /** Starts SIPp's transferring call; resolves with its channel id and, later, its result and `<log>` lines. */
 async function transferringCall(referExten: string): Promise<{ channelId: string; done: Promise<SippResult & { log: string[] }> }> {
-  const logFile = path.join(logDir, `refer-${++run}.log`);
-  const sipp = await startSipp({
-    scenario: 'uac-refer.xml',
-    remote: `127.0.0.1:${sipPort}`,
-    service: '1000',
-    timeoutSec: 15,
-    vars: { refer_exten: referExten },
-    extraArgs: ['-trace_logs', '-log_file', logFile],
-  });
-  const start = await fx.ev.next((m) => m.type === 'StasisStart' && String(chanOf(m).name).startsWith('PJSIP/trunk-') && !seen.has(String(chanOf(m).id)), 8000);
-  const channelId = String(chanOf(start).id);
-  seen.add(channelId);
+  const call = await referringCall(fx.ev, { sipPort, logFile: path.join(logDir, `refer-${++run}.log`), referExten, seen });
+  const channelId = String(call.channel.id);
   // The MESSAGE in its dialog (matched by Call-ID): after it SIPp waits for the go-ahead.
-  const callId = String(chanOf(start).protocol_id);
+  const callId = String(call.channel.protocol_id);
   const message = await fx.ev.next((m) => m.type === 'TextMessageReceived' && ((m.message as Json).variables as Json)['Call-ID'] === callId, 5000);
   assert.equal(String((message.message as Json).body).trim(), 'in the call');
   assert.equal((message.endpoint as Json).resource, 'trunk');
-  const done = sipp.done.then((r) => ({ ...r, log: fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8').split('\n').flatMap((l) => /NOTIFY \d \d+ [a-z]+/.exec(l)?.[0] ?? []) : [] }));
-  return { channelId, done };
+  return { channelId, done: call.done };
 }
 const seen = new Set<string>();
 
@@ -107,20 +97,24 @@ async function bridgeWithPeer(channelId: string, name: string): Promise<{ bridge
 }
 
 describe('REFER transfers and 302 redirects', { timeout: 60_000 }, () => {
-  it('a blind transfer moves the bridged peer to the Refer-To extension; NOTIFY 100 then 200', async () => {
+  it('a blind transfer sends a Local channel in the transferer\'s place to the Refer-To extension; NOTIFY 100 then 200', async () => {
     const call = await transferringCall('2000');
     const { peer } = await bridgeWithPeer(call.channelId, 'blind');
     await goAhead(call.channelId);
     const result = await call.done;
     assert.equal(result.code, 0, `${result.stdout.slice(-1500)}\n${result.errors}`);
     assert.deepEqual(result.log, ['NOTIFY 1 100 active', 'NOTIFY 2 200 terminated']);
-    // The peer left the application and ran 2000@from-trunk.
-    await fx.ev.next((m) => m.type === 'StasisEnd' && chanOf(m).id === peer, 3000);
+    // The Local channel's `;2` ran 2000@from-trunk; the peer stayed in the application.
+    const blind = await fx.ev.next((m) => m.type === 'BridgeBlindTransfer' && (m.transferee as Json | undefined)?.id === peer, 3000);
+    const two = String((blind.replace_channel as Json).name).replace(/;1$/, ';2');
+    assert.match(two, /^Local\/2000@from-trunk-[0-9a-f]{8};2$/);
     const t0 = Date.now();
-    while (!dialplanSteps.some((s) => s.channel === peer && s.exten === '2000' && s.context === 'from-trunk')) {
-      assert.ok(Date.now() - t0 < 3000, 'the transferee did not reach 2000@from-trunk');
+    while (!dialplanSteps.some((s) => s.name === two && s.exten === '2000' && s.context === 'from-trunk')) {
+      assert.ok(Date.now() - t0 < 3000, 'the Local channel did not reach 2000@from-trunk');
       await new Promise((r) => setTimeout(r, 25));
     }
+    assert.ok(!fx.ev.messages.some((m) => m.type === 'StasisEnd' && chanOf(m).id === peer), 'the peer stayed in the application');
+    assert.equal((await fx.call('DELETE', `/channels/${peer}`)).status, 204);
   });
 
   it('a Refer-To extension that does not exist: NOTIFY 404, nobody moves', async () => {

@@ -15,8 +15,9 @@
  * - `relno` (100rel=no) refuses an INVITE that requires 100rel with 420 and `Unsupported: 100rel`; `relreq`
  *   (100rel=required) refuses one that does not support it with 421 and `Require: 100rel`.
  *
- * Our own refreshes at half the interval and the BYE when the peer's refresh does not come are timed in the
- * unit test (src/sip/driver/session-timers.test.ts): RFC 4028 forbids intervals under 90 s.
+ * Our own refreshes at half the interval and the BYE when the peer's refresh does not come take the 90 s
+ * minimum RFC 4028 allows: they are in test/e2e/pjsip-session-refresh.test.ts (about a minute, its cases run
+ * together), and timed on a fake clock in src/sip/driver/session-timers.test.ts.
  */
 
 import { describe, it, before, after } from 'node:test';

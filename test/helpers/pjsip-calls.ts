@@ -1,12 +1,15 @@
 /**
  * Small helpers shared by the PJSIP call tests (test/e2e/pjsip-*.test.ts): how much of a recording is
  * speech-loud, the channels destroyed on a server, read from its core bus (a Stasis application no longer hears
- * about a channel once it has left, so ChannelDestroyed causes are checked here), and the trunk-and-phone
- * pjsip.conf of the MESSAGE/REFER tests.
+ * about a channel once it has left, so ChannelDestroyed causes are checked here), the trunk-and-phone
+ * pjsip.conf of the MESSAGE/REFER tests, and SIPp's self-transferring trunk call of the REFER tests.
  */
 
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import type { Core } from '../../src/core/core.ts';
+import type { EventClient } from './ariadne.ts';
+import { startSipp, type SippResult } from './sipp.ts';
 
 /** 20 ms blocks (160 samples at 8 kHz) of `samples` whose RMS is above `threshold`. */
 export function loudBlocks(samples: Int16Array, threshold = 300): number {
@@ -79,4 +82,30 @@ aors = phone
 type = aor
 contact = sip:phone@127.0.0.1:${phonePort}
 `;
+}
+
+/**
+ * SIPp's trunk call to `1000` that transfers itself (test/sipp/uac-refer.xml: a MESSAGE in the dialog, then,
+ * after the test's go-ahead INFO, a REFER to `referExten`, the NOTIFYs and a BYE), for a dialplan that hands
+ * 1000 to the application `ev` listens to. Resolves with the channel of its StasisStart (one not in `seen`,
+ * added to it) and `done`: SIPp's result with the `NOTIFY <n> <status> <state>` lines it logged.
+ */
+export async function referringCall(
+  ev: EventClient,
+  options: { readonly sipPort: number; readonly logFile: string; readonly referExten: string; readonly seen: Set<string> },
+): Promise<{ channel: Record<string, unknown>; done: Promise<SippResult & { log: string[] }> }> {
+  const { logFile, seen } = options;
+  const sipp = await startSipp({
+    scenario: 'uac-refer.xml',
+    remote: `127.0.0.1:${options.sipPort}`,
+    service: '1000',
+    timeoutSec: 20,
+    vars: { refer_exten: options.referExten },
+    extraArgs: ['-trace_logs', '-log_file', logFile],
+  });
+  const chan = (m: Record<string, unknown>) => m.channel as Record<string, unknown>;
+  const start = await ev.next((m) => m.type === 'StasisStart' && String(chan(m).name).startsWith('PJSIP/trunk-') && !seen.has(String(chan(m).id)), 8000);
+  seen.add(String(chan(start).id));
+  const done = sipp.done.then((r) => ({ ...r, log: fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8').split('\n').flatMap((l) => /NOTIFY \d \d+ [a-z]+/.exec(l)?.[0] ?? []) : [] }));
+  return { channel: chan(start), done };
 }

@@ -34,7 +34,9 @@
  * `contact=` or a registered binding), `PJSIP/<endpoint>/<sip URI>` rings the URI with the endpoint's settings.
  * INVITE with our offer; 180/183 → ringing/progress frames (183 with SDP sets up early media), 2xx → the
  * answer is applied, ACK, answer frame; 401/407 → answered with `outbound_auth` (twice at most); other final
- * responses → a hangup frame with the mapped cause (486 busy, 503 congestion). Hanging up before the answer
+ * responses → a hangup frame with the mapped cause (486 busy, 503 congestion); with `timers` on, the INVITE
+ * asks for Session-Expires/Min-SE, a 422 is retried with the peer's Min-SE and the 2xx's refresher is followed
+ * (session-timers.ts). Hanging up before the answer
  * sends CANCEL (after a provisional response, as RFC 3261 §9.1 requires), after it BYE.
  *
  * DTMF out follows `dtmf_mode`: RFC 4733 events when negotiated (rfc4733, auto), SIP INFO for info/auto_info
@@ -55,7 +57,7 @@ import { AriadneError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { answerChallenge, DigestClientState } from '../auth/digest.ts';
 import { Dialog } from '../dialog/dialog.ts';
-import { formatNameAddr, parseNameAddr } from '../message/fields.ts';
+import { formatNameAddr, paramValue, parseNameAddr } from '../message/fields.ts';
 import { createResponse, generateCallId, generateTag } from '../message/helpers.ts';
 import { createRequest, cseq, fromOf, type SipRequest, type SipResponse } from '../message/message.ts';
 import { formatUri, isSipUri, parseUri } from '../message/uri.ts';
@@ -69,12 +71,13 @@ import type { SipSource } from '../transport/transport.ts';
 import { causeToSip, rejectStatus, sipToCause } from './causes.ts';
 import { check100rel, prackFor, ReliableProvisionals } from './reliable.ts';
 import { replacesTarget } from './transfer.ts';
-import { refresherAfterResponse, refreshHeaders, SessionRefresh } from './session-timers.ts';
-import { negotiateSessionTimer, type SessionTimer } from '../dialog/session-timer.ts';
+import { after422, outboundTimerHeaders, refresherAfterResponse, refreshHeaders, requestedTimer, SessionRefresh, uacSessionTimer, type RequestedTimer } from './session-timers.ts';
+import { negotiateSessionTimer, type SessionTimer, type SessionTimerConfig } from '../dialog/session-timer.ts';
 import { realTimers } from '../transaction/timers.ts';
 
 const LEG = 'pjsip.leg';
 const SUPPORTED = '100rel, timer, replaces, norefersub';
+const SUPPORTED_NO_TIMER = '100rel, replaces, norefersub';
 const CAUSE_NORMAL = 16;
 const CAUSE_INTERWORKING = 127;
 
@@ -136,6 +139,8 @@ interface SipLeg {
   provisional: boolean;
   /** Hung up before any provisional response: CANCEL when one comes. */
   cancelPending: boolean;
+  /** Outbound, still ringing: the callee's tag from a provisional response (the early dialog a pickup names). */
+  earlyTag?: string | undefined;
   /** Inbound: the session timer our 200 announces (RFC 4028), and the timer running once answered. */
   timerTerms?: SessionTimer | undefined;
   timerHeaders?: Array<[string, string]> | undefined;
@@ -147,6 +152,8 @@ interface SipLeg {
   prackSeq?: number | undefined;
   /** The peer's Allow lists UPDATE (session refreshes use it rather than a re-INVITE). */
   peerAllowsUpdate?: boolean | undefined;
+  /** Outbound: the session interval and Min-SE our INVITE asks for (RFC 4028; undefined for timers=no). */
+  timerAsked?: RequestedTimer | undefined;
 }
 
 export class PjsipDriver implements ChannelDriver {
@@ -194,12 +201,14 @@ export class PjsipDriver implements ChannelDriver {
 
   /**
    * The call whose dialog has this Call-ID and these tags (either way round: phones disagree on whose tag is
-   * `to-tag`), for Replaces (RFC 3891); `early`/`outbound` say where the call stands.
+   * `to-tag`), for Replaces (RFC 3891); `early`/`outbound` say where the call stands. A call we place that is
+   * still ringing is found by its early dialog (the tag of the callee's provisional response), for a pickup.
    */
   dialogChannel(callId: string, tagA: string | undefined, tagB: string | undefined): { readonly channel: Channel; readonly early: boolean; readonly outbound: boolean } | undefined {
     for (const leg of this.#legs) {
-      const d = leg.dialog;
-      if (d === undefined || d.callId !== callId || leg.state === 'ended' || leg.channel.destroyed) continue;
+      if (leg.state === 'ended' || leg.channel.destroyed) continue;
+      const d = leg.dialog ?? earlyDialog(leg);
+      if (d === undefined || d.callId !== callId) continue;
       const tags = [d.localTag, d.remoteTag];
       if ((tagA === undefined || tags.includes(tagA)) && (tagB === undefined || tags.includes(tagB))) {
         return { channel: leg.channel, early: leg.state === 'early', outbound: leg.direction === 'out' };
@@ -539,7 +548,7 @@ export class PjsipDriver implements ChannelDriver {
     const timer = leg.sessionTimer;
     if (dialog === undefined || timer === undefined || leg.state !== 'answered') return;
     const method = leg.peerAllowsUpdate === true ? 'UPDATE' : 'INVITE';
-    const headers: Array<[string, string]> = [...refreshHeaders(timer.interval, leg.endpoint.timersMinSe), ['Supported', SUPPORTED]];
+    const headers: Array<[string, string]> = [...refreshHeaders(timer.interval, leg.timerAsked?.minSe ?? leg.endpoint.timersMinSe), ['Supported', SUPPORTED]];
     const { request } = dialog.createRequest(method, { headers, ...(method === 'INVITE' && leg.localSdp !== undefined ? { body: leg.localSdp.text } : {}) });
     const direct = this.#dialogDestination(leg);
     void this.#stack.sendRequest(request, {
@@ -865,7 +874,9 @@ export class PjsipDriver implements ChannelDriver {
       ['Call-ID', leg.channel.snapshot().protocolId || generateCallId()],
       ['CSeq', `${Math.floor(Math.random() * 30000) + 1} INVITE`],
       ['Allow', ALLOWED_METHODS.join(', ')],
-      ['Supported', SUPPORTED],
+      // As pjproject: `timer` is only offered by endpoints that use session timers.
+      ['Supported', endpoint.timers === 'no' ? SUPPORTED_NO_TIMER : SUPPORTED],
+      ...outboundTimerHeaders(endpoint.timers, leg.timerAsked = requestedTimer(timerConfig(endpoint))),
       ['Content-Type', 'application/sdp'],
     ], leg.localSdp.text);
     await this.#sendInvite(leg, request, destination, 0);
@@ -874,6 +885,7 @@ export class PjsipDriver implements ChannelDriver {
   async #sendInvite(leg: SipLeg, request: SipRequest, destination: SipAddress, authRound: number): Promise<void> {
     leg.invite = request;
     leg.provisional = false;
+    leg.earlyTag = undefined;
     leg.target = { uri: request.uri, destination };
     await this.#stack.sendRequest(request, {
       destination,
@@ -887,6 +899,7 @@ export class PjsipDriver implements ChannelDriver {
     if (status < 200) {
       if (status === 100) return;
       leg.provisional = true;
+      leg.earlyTag ??= tagOf(res.headers.get('To'));
       if (leg.cancelPending) {
         leg.cancelPending = false;
         this.#sendCancel(leg, leg.channel.hangupCause);
@@ -906,6 +919,21 @@ export class PjsipDriver implements ChannelDriver {
       return;
     }
     if (leg.state === 'ended') return;
+    if (status === 422 && !local && leg.timerAsked !== undefined) {
+      // RFC 4028 §7.4: our interval was under the peer's Min-SE; ask again with its value (new CSeq and branch).
+      const asked = after422(leg.timerAsked, res);
+      if (asked !== undefined) {
+        leg.timerAsked = asked;
+        const retry: SipRequest = { ...request, headers: request.headers.clone() };
+        const seq = cseq(request);
+        retry.headers.set('CSeq', `${seq.seq + 1} ${seq.method}`);
+        retry.headers.set('Session-Expires', String(asked.sessionExpires));
+        retry.headers.set('Min-SE', String(asked.minSe));
+        retry.headers.removeFirst('Via');
+        void this.#sendInvite(leg, retry, destination, authRound).catch(() => this.#remoteHangup(leg, sipToCause(status), status));
+        return;
+      }
+    }
     if ((status === 401 || status === 407) && !local && authRound < 2) {
       const auths = leg.endpoint.outboundAuth.map((a) => this.#config.auth.get(a)).filter((a) => a !== undefined);
       const retry = auths.length === 0 ? undefined : answerChallenge(request, res, { auths, defaultAlgorithms: this.#config.global.defaultAuthAlgorithmsUac, state: this.#clientAuth });
@@ -953,12 +981,15 @@ export class PjsipDriver implements ChannelDriver {
     }
     leg.state = 'answered';
     leg.peerAllowsUpdate = allowsUpdate(res);
-    const se = res.headers.get('Session-Expires');
-    if (se !== undefined) {
-      // RFC 4028 §7.2: the 2xx names the refresher; `uac` is us.
-      const terms = refresherAfterResponse(se);
-      if (terms.interval !== undefined) this.#startSessionTimer(leg, terms.interval, terms.weRefresh);
+    // RFC 4028 §7.2: the 2xx fixes the interval and names the refresher (`uac` is us).
+    const terms = uacSessionTimer(leg.endpoint.timers, leg.timerAsked, res);
+    if (terms === 'missing') {
+      this.#log.warning(`${leg.channel.name}: the peer answered without session timers, which the endpoint requires; hanging up`);
+      this.#bye(leg, CAUSE_INTERWORKING);
+      this.#remoteHangup(leg, CAUSE_INTERWORKING);
+      return;
     }
+    if (terms !== undefined) this.#startSessionTimer(leg, terms.interval, terms.weRefresh);
     if (leg.offer !== undefined && res.body.length > 0) {
       const answer = processAnswer(leg.offer, res.body);
       if (answer.ok) this.#applyAudio(leg, answer.audio);
@@ -1164,6 +1195,27 @@ function newLeg(channel: Channel, endpoint: PjsipEndpoint, direction: 'in' | 'ou
   };
 }
 
+/** The `tag` parameter of a From or To header value; undefined when absent or unreadable. */
+function tagOf(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return paramValue(parseNameAddr(value).params, 'tag');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The early dialog of a call we place that is still ringing (no Dialog object until the 2xx): its Call-ID, our
+ * From tag and the callee's tag from a provisional response, or undefined before a tagged provisional came.
+ */
+function earlyDialog(leg: SipLeg): { readonly callId: string; readonly localTag: string; readonly remoteTag: string } | undefined {
+  if (leg.direction !== 'out' || leg.state !== 'early' || leg.earlyTag === undefined || leg.invite === undefined) return undefined;
+  const callId = leg.invite.headers.get('Call-ID');
+  const localTag = tagOf(leg.invite.headers.get('From'));
+  return callId === undefined || localTag === undefined ? undefined : { callId, localTag, remoteTag: leg.earlyTag };
+}
+
 /** Read through a call so TypeScript does not keep a narrowing from before an `await`. */
 function isEnded(leg: SipLeg): boolean {
   return leg.state === 'ended';
@@ -1174,6 +1226,11 @@ function firstCodec(endpoint: PjsipEndpoint): RtpCodecChoice | undefined {
   const first = endpoint.codecs.find((c) => c.name === 'ulaw' || c.name === 'alaw');
   if (first === undefined) return undefined;
   return first.name === 'ulaw' ? { name: 'PCMU', payloadType: 0 } : { name: 'PCMA', payloadType: 8 };
+}
+
+/** The endpoint's pjsip.conf session timer options. */
+function timerConfig(endpoint: PjsipEndpoint): SessionTimerConfig {
+  return { mode: endpoint.timers, minSe: endpoint.timersMinSe, sessionExpires: endpoint.timersSessExpires };
 }
 
 function allowsUpdate(message: SipRequest | SipResponse): boolean {

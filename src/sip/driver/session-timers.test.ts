@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ManualTimers } from '../transaction/timers.ts';
-import { refresherAfterResponse, refreshHeaders, SessionRefresh } from './session-timers.ts';
+import { createResponse } from '../message/helpers.ts';
+import { createRequest } from '../message/message.ts';
+import { after422, outboundTimerHeaders, refresherAfterResponse, refreshHeaders, requestedTimer, SessionRefresh, uacSessionTimer } from './session-timers.ts';
 
 function run(interval: number, weRefresh: boolean) {
   const clock = new ManualTimers();
@@ -59,5 +61,40 @@ describe('SessionRefresh', () => {
     assert.deepEqual(refresherAfterResponse('900;refresher=uac'), { interval: 900, weRefresh: true });
     assert.deepEqual(refresherAfterResponse('900 ; refresher=UAS'), { interval: 900, weRefresh: false });
     assert.deepEqual(refresherAfterResponse(undefined), { interval: undefined, weRefresh: true });
+  });
+});
+
+describe('outbound session timers', () => {
+  const invite = createRequest('INVITE', 'sip:b@192.0.2.2', [['Via', 'SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1'], ['From', '<sip:a@192.0.2.1>;tag=1'], ['To', '<sip:b@192.0.2.2>'], ['Call-ID', 'c'], ['CSeq', '1 INVITE']]);
+  const res = (status: number, headers: Array<[string, string]>) => createResponse(invite, status, { toTag: 't', headers });
+
+  it('asks for timers_sess_expires and timers_min_se (never under 90); Require: timer only when required', () => {
+    assert.equal(requestedTimer({ mode: 'no', minSe: 90, sessionExpires: 1800 }), undefined);
+    assert.deepEqual(outboundTimerHeaders('no', undefined), []);
+    const yes = requestedTimer({ mode: 'yes', minSe: 90, sessionExpires: 1800 });
+    assert.deepEqual(outboundTimerHeaders('yes', yes), [['Session-Expires', '1800'], ['Min-SE', '90']]);
+    const req = requestedTimer({ mode: 'required', minSe: 30, sessionExpires: 60 });
+    assert.deepEqual(req, { sessionExpires: 90, minSe: 90 });
+    assert.deepEqual(outboundTimerHeaders('required', req), [['Require', 'timer'], ['Session-Expires', '90'], ['Min-SE', '90']]);
+  });
+
+  it('a 422 raises both values to its Min-SE, once; none or a met one gives up', () => {
+    const asked = { sessionExpires: 100, minSe: 90 };
+    assert.deepEqual(after422(asked, res(422, [['Min-SE', '300']])), { sessionExpires: 300, minSe: 300 });
+    assert.equal(after422(asked, res(422, [])), undefined);
+    assert.equal(after422(asked, res(422, [['Min-SE', '100']])), undefined);
+  });
+
+  it('the 2xx names interval and refresher; without Session-Expires it depends on the mode', () => {
+    const asked = { sessionExpires: 1800, minSe: 90 };
+    assert.deepEqual(uacSessionTimer('yes', asked, res(200, [['Session-Expires', '90;refresher=uac']])), { interval: 90, weRefresh: true });
+    assert.deepEqual(uacSessionTimer('yes', asked, res(200, [['Session-Expires', '600;refresher=uas']])), { interval: 600, weRefresh: false });
+    assert.deepEqual(uacSessionTimer('yes', asked, res(200, [['Session-Expires', '600']])), { interval: 600, weRefresh: true }, 'no refresher named: the UAC');
+    assert.deepEqual(uacSessionTimer('yes', asked, res(200, [['Session-Expires', '3600;refresher=uas']])), { interval: 1800, weRefresh: false }, 'never above what we asked');
+    assert.deepEqual(uacSessionTimer('yes', { sessionExpires: 1800, minSe: 300 }, res(200, [['Session-Expires', '120;refresher=uas']])), { interval: 120, weRefresh: false }, 'under our Min-SE but >= 90: taken');
+    assert.equal(uacSessionTimer('yes', asked, res(200, [])), undefined);
+    assert.deepEqual(uacSessionTimer('always', asked, res(200, [])), { interval: 1800, weRefresh: true });
+    assert.equal(uacSessionTimer('required', asked, res(200, [])), 'missing');
+    assert.equal(uacSessionTimer('no', undefined, res(200, [['Session-Expires', '90;refresher=uac']])), undefined);
   });
 });

@@ -8,11 +8,24 @@
  *   and a third of the interval) unless a refresh (re-INVITE or UPDATE) arrived first — the driver then ends
  *   the call with BYE.
  *
+ * Our own INVITEs (originate, Dial) follow pjproject's timer module, which Asterisk uses: for an endpoint with
+ * `timers` yes/always/required the INVITE carries `Session-Expires: <timers_sess_expires>` (no refresher: the
+ * UAS picks) and `Min-SE: <timers_min_se>`, plus `Require: timer` for `required` (`outboundTimerHeaders`); a
+ * 422 raises both to the Min-SE it names and the INVITE goes again (`after422`); the 2xx fixes the terms
+ * (`uacSessionTimer`): its interval when acceptable, its refresher (`uac` = us; none named = us too), and when
+ * it has no Session-Expires: no timer (`yes`), our own terms with us refreshing (`always`), or the end of the
+ * call (`required`).
+ *
  * The clock is injected (`TransactionTimers`), so the unit test runs on `ManualTimers` instead of waiting the
  * 90 s minimum interval RFC 4028 allows.
  */
 
+import type { SessionTimerConfig } from '../dialog/session-timer.ts';
+import type { SipResponse } from '../message/message.ts';
 import type { TransactionTimers } from '../transaction/timers.ts';
+
+/** RFC 4028's floor for Min-SE (pjproject refuses settings below it). */
+const ABSOLUTE_MIN_SE = 90;
 
 export interface SessionRefreshOptions {
   /** Seconds. */
@@ -91,4 +104,62 @@ export function refresherAfterResponse(sessionExpires: string | undefined): { in
   const n = Number(value.trim());
   const who = params.map((p) => p.split('=').map((x) => x.trim().toLowerCase())).find(([k]) => k === 'refresher')?.[1];
   return { interval: Number.isInteger(n) && n > 0 ? n : undefined, weRefresh: who !== 'uas' };
+}
+
+/** The interval and floor an outbound INVITE asks for. */
+export interface RequestedTimer {
+  readonly sessionExpires: number;
+  readonly minSe: number;
+}
+
+/** What our INVITE asks for under an endpoint's settings; undefined for `timers = no`. */
+export function requestedTimer(config: SessionTimerConfig): RequestedTimer | undefined {
+  if (config.mode === 'no') return undefined;
+  const minSe = Math.max(ABSOLUTE_MIN_SE, config.minSe);
+  return { sessionExpires: Math.max(config.sessionExpires, minSe), minSe };
+}
+
+/** Session-Expires, Min-SE (and Require: timer for `required`) for an outbound INVITE. */
+export function outboundTimerHeaders(mode: SessionTimerConfig['mode'], asked: RequestedTimer | undefined): Array<[string, string]> {
+  if (asked === undefined) return [];
+  const headers: Array<[string, string]> = [];
+  if (mode === 'required') headers.push(['Require', 'timer']);
+  headers.push(['Session-Expires', String(asked.sessionExpires)], ['Min-SE', String(asked.minSe)]);
+  return headers;
+}
+
+/**
+ * The terms to ask for again after `422 Session Interval Too Small`: the larger of our Min-SE and the
+ * response's, and an interval at least that. Undefined when the 422 names no Min-SE, or one our request
+ * already met (asking again would only loop).
+ */
+export function after422(asked: RequestedTimer, response: SipResponse): RequestedTimer | undefined {
+  const theirs = Number((response.headers.get('Min-SE') ?? '').split(';')[0]?.trim() || Number.NaN);
+  if (!Number.isInteger(theirs) || theirs <= 0 || theirs <= asked.sessionExpires) return undefined;
+  const minSe = Math.max(asked.minSe, theirs);
+  return { sessionExpires: Math.max(asked.sessionExpires, minSe), minSe };
+}
+
+/**
+ * The session timer a 2xx to our INVITE sets up (we were the UAC): `{ interval, weRefresh }`, undefined for
+ * none, or 'missing' when the endpoint requires timers and the peer would not use them.
+ */
+export function uacSessionTimer(mode: SessionTimerConfig['mode'], asked: RequestedTimer | undefined, response: SipResponse): { interval: number; weRefresh: boolean } | 'missing' | undefined {
+  if (asked === undefined) return undefined;
+  const raw = response.headers.get('Session-Expires');
+  if (raw === undefined) {
+    if (mode === 'required') return 'missing';
+    return mode === 'always' ? { interval: asked.sessionExpires, weRefresh: true } : undefined;
+  }
+  const [value = '', ...params] = raw.split(';');
+  const theirs = Number(value.trim());
+  let interval = asked.sessionExpires;
+  let floor = asked.minSe;
+  if (Number.isInteger(theirs)) {
+    // Under our Min-SE but not under RFC 4028's floor: taken anyway, as pjproject does rather than drop the call.
+    if (theirs < floor && theirs >= ABSOLUTE_MIN_SE) floor = theirs;
+    if (theirs <= interval && theirs >= floor) interval = theirs;
+  }
+  const who = params.map((p) => p.split('=').map((x) => x.trim().toLowerCase())).find(([k]) => k === 'refresher')?.[1];
+  return { interval, weRefresh: who !== 'uas' };
 }
