@@ -343,7 +343,9 @@ export function writeConfigTree(dir: string, options: { port: number; pretty: 'y
  * no build) under coreutils `timeout`, and waits until it answers.
  */
 /** The flags bin/ariadne starts Node with, so benchmarks measure what `npm start` runs. */
-export const ARIADNE_NODE_ARGS: readonly string[] = ['--max-semi-space-size=2'];
+export const ARIADNE_NODE_ARGS: readonly string[] = ['--max-semi-space-size=2', '--expose-gc'];
+/** The environment bin/ariadne adds (glibc arenas; see bin/ariadne). */
+export const ARIADNE_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: process.env['MALLOC_ARENA_MAX'] ?? '2' };
 
 export async function startAriadne(options: {
   conf: string;
@@ -358,7 +360,7 @@ export async function startAriadne(options: {
   const built = fs.existsSync(path.join(ROOT, 'dist/src/main.js'));
   if (!built && options.requireBuild) throw new Error('dist/src/main.js is missing: run `npm run build` first');
   const main = built ? 'dist/src/main.js' : 'src/main.ts';
-  const child = spawnGroup('timeout', ['-k', '5', String(options.maxSeconds), NODE, ...nodeArgs, main, '-C', options.conf]);
+  const child = spawnGroup('timeout', ['-k', '5', String(options.maxSeconds), NODE, ...nodeArgs, main, '-C', options.conf], { env: { ...process.env, ...ARIADNE_ENV } });
   const stderr = capture(child);
   try {
     await waitForHttp(options.port, '/ari/asterisk/ping', child, 'Ariadne');

@@ -67,6 +67,8 @@ import {
   type Server,
   type Summary,
   benchArgs,
+  ARIADNE_ENV,
+  ARIADNE_NODE_ARGS,
 } from './lib.ts';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -772,7 +774,7 @@ async function main(): Promise<void> {
   if (rateApp.failures.length || holdApp.failures.length) log(`bench: REST failures: ${[...rateApp.failures, ...holdApp.failures].join('; ')}`);
   const sipp = sh('sipp', ['-v']).match(/SIPp v[\d.]+/)?.[0] ?? 'SIPp';
   const text = `\n## Issue 5 — SIP calls (bench/sip-calls.ts${QUICK ? ' --quick' : ''}), ${started}\n\n` +
-    `Machine: ${machineInfo(sipp)}. Ariadne ${gitRev()} (dist/, node flags \`${nodeArgs.length ? nodeArgs.join(' ') : '--max-semi-space-size=2'}\`), SIP UDP on loopback, SIPp and the bench on the same 2 cores.\n\n${sections.join('\n\n')}\n`;
+    `Machine: ${machineInfo(sipp)}. Ariadne ${gitRev()} (dist/, node flags \`${(nodeArgs.length ? nodeArgs : ARIADNE_NODE_ARGS).join(' ')}\`, MALLOC_ARENA_MAX=${ARIADNE_ENV['MALLOC_ARENA_MAX']}), SIP UDP on loopback, SIPp and the bench on the same 2 cores.\n\n${sections.join('\n\n')}\n`;
   process.stdout.write(text);
   if (opts.write) appendResults(RESULTS, text, () => '# Benchmark results\n');
 }

@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { loadAsteriskConf } from './config/asterisk-conf.ts';
 import { runInteractive, runRemoteCommand } from './cli/console.ts';
 import { DEFAULT_ASTERISK_CONF, startAriadne, type Ariadne } from './server.ts';
+import { exposedGc, quietGc } from './shared/quiet-gc.ts';
 import { originate } from './core/originate.ts';
 
 const USAGE = `Usage: ariadne [-C <asterisk.conf>] [-v...] [-r | -x "<command>"] [--app <file>]...
@@ -66,6 +67,16 @@ async function main(argv: string[]): Promise<number> {
   const onSignal = () => void ariadne.stop();
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // One full GC once calls stop (see shared/quiet-gc.ts), 35 s after the last channel: SIP transactions outlive
+  // their call by up to 32 s (64·T1), and their garbage should go in the same collection.
+  const quiet = quietGc({ gc: exposedGc(), busy: () => ariadne.core.channels.count > 0, quietMs: 35_000 });
+  const offQuiet = ariadne.core.bus.subscribe((m) => {
+    if (m.type === 'ChannelCreated' || m.type === 'ChannelDestroyed') quiet.activity();
+  });
+  void ariadne.stopped.then(() => {
+    offQuiet();
+    quiet.stop();
+  });
   for (const app of values.app ?? []) {
     const mod = (await import(path.resolve(app))) as { default?: (opts: { url: string; signal: AbortSignal }) => Promise<void> | void };
     const bound = ariadne.http.bound().plain;

@@ -108,6 +108,11 @@ export class Bus {
     this.#onError = options.onError ?? ((err) => queueMicrotask(() => { throw err; }));
   }
 
+  /** Subscribers now (read-only; the leak test checks that per-call subscriptions are released). */
+  get listenerCount(): number {
+    return this.#listeners.length;
+  }
+
   subscribe(listener: BusListener): () => void {
     this.#listeners.push(listener);
     return () => {

@@ -155,4 +155,23 @@ describe('JitterBuffer', () => {
     assert.equal(jb.depth, 0);
     assert.equal(jb.pull(new Int16Array(160)), false);
   });
+
+  it('hands its ring to the next buffer once released, clean, and takes no more audio itself', () => {
+    const old = new JitterBuffer();
+    for (let i = 0; i < 5; i++) old.push(i * 160, frame(7), i * 20);
+    old.release();
+    old.release(); // twice is harmless
+    assert.equal(old.push(5 * 160, frame(7), 100), false, 'a released buffer drops what it is given');
+    assert.equal(old.pull(new Int16Array(160)), false);
+    // The next buffer (it gets the released ring) plays only its own packets: no sample of the old stream is
+    // marked as there, even at the same timestamps.
+    const next = new JitterBuffer({ minMs: 60 });
+    next.push(1 * 160, frame(9), 0);
+    next.push(3 * 160, frame(10), 0); // 2·160 is lost: the old stream's 7s were there in the ring
+    const played = pullAll(next, 3);
+    assert.equal(played[0], 9);
+    assert.notEqual(played[1], 7, 'the lost frame is concealed, not taken from the old stream');
+    assert.equal(played[2], 10);
+    assert.equal(next.stats().concealed, 1);
+  });
 });

@@ -14,6 +14,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { ExchangeSlot, followTicks } from '../engine/exchange.ts';
 import { isSampleRate } from '../engine/frame.ts';
 import { RtpSession, type RtpCodecChoice, type RtpDirection, type RtpRemote, type RtpSessionOptions } from './session.ts';
+import { exposedGc, quietGc } from '../../shared/quiet-gc.ts';
 
 /** Options that cross the thread boundary: everything but the port and the callback. */
 export type RtpWireOptions = Omit<RtpSessionOptions, 'port' | 'onDtmf'>;
@@ -50,6 +51,11 @@ interface Entry {
 
 const pages: SharedArrayBuffer[] = [];
 const sessions = new Map<number, Entry>();
+/**
+ * This thread's heap barely grows between calls, so V8 seldom collects it: a full GC 5 s after its last session
+ * closed returns what the calls left (shared/quiet-gc.ts; only with --expose-gc, which bin/ariadne sets).
+ */
+const quiet = quietGc({ gc: exposedGc(), busy: () => sessions.size > 0, quietMs: 5000 });
 
 const reply = (req: number, value?: unknown, error?: string): void => {
   port.postMessage({ op: 'reply', req, ...(value !== undefined ? { value } : {}), ...(error !== undefined ? { error } : {}) } satisfies RtpWorkerReply);
@@ -87,6 +93,7 @@ async function handle(m: RtpWorkerRequest): Promise<void> {
           onDtmf: (event) => port.postMessage({ op: 'dtmf-event', id: m.id, event } satisfies RtpWorkerReply),
         });
         sessions.set(m.id, { session, slot });
+        quiet.activity();
         reply(m.req, { localAddress: session.localAddress, localPort: session.localPort, rtcpPort: session.rtcpPort, ssrc: session.ssrc });
       } catch (err) {
         reply(m.req, undefined, (err as Error).message);
@@ -126,11 +133,13 @@ async function handle(m: RtpWorkerRequest): Promise<void> {
       const e = sessions.get(m.id);
       sessions.delete(m.id);
       if (e) await e.session.close().catch(() => undefined);
+      quiet.activity();
       reply(m.req);
       return;
     }
     case 'exit': {
       ticks.stop();
+      quiet.stop();
       const all = [...sessions.values()];
       sessions.clear();
       await Promise.all(all.map((e) => e.session.close().catch(() => undefined)));

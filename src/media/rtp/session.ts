@@ -452,6 +452,8 @@ export class RtpSession {
     for (const d of this.#dtmfQueue.splice(0)) d.resolve();
     this.#offNotification();
     this.#port?.send({ type: 'tap', sessionId: this.sessionId, direction: 'out', enabled: false });
+    // The jitter buffer's ring goes to the next session rather than to the garbage (see JitterBuffer.release).
+    this.#jb.release();
     const to = this.#rtcpTo;
     if (to) {
       // A last report and BYE, so the peer knows the stream ended rather than lost.
