@@ -13,7 +13,8 @@
  *   `RAck: 1 <cseq> INVITE` (retransmissions of it are not PRACKed again), the 200 is acknowledged and our BYE
  *   ends the call;
  * - `relno` (100rel=no) refuses an INVITE that requires 100rel with 420 and `Unsupported: 100rel`; `relreq`
- *   (100rel=required) refuses one that does not support it with 421 and `Require: 100rel`.
+ *   (100rel=required) refuses one that does not support it with 421 and `Require: 100rel`;
+ * - `stno` (timers=no) answers without `timer` in Supported and without Session-Expires.
  *
  * Our own refreshes at half the interval and the BYE when the peer's refresh does not come take the 90 s
  * minimum RFC 4028 allows: they are in test/e2e/pjsip-session-refresh.test.ts (about a minute, its cases run
@@ -47,6 +48,7 @@ ${endpoint('st', 'timers = yes\ntimers_sess_expires = 1800\n100rel = yes')}
 ${endpoint('streq', 'timers = required')}
 ${endpoint('relno', '100rel = no')}
 ${endpoint('relreq', '100rel = required')}
+${endpoint('stno', 'timers = no')}
 `;
 
 const DIALPLAN = `[from-trunk]
@@ -182,5 +184,13 @@ describe('session timers and 100rel on inbound calls', { timeout: 60_000 }, () =
     const req = await finalTo(invite('relreq', '1000', []));
     assert.equal(req.status, 421);
     assert.equal(req.headers.get('Require'), '100rel');
+  });
+
+  it('timers=no: the 200 does not offer session timers, even to a UAC that asks for them', async () => {
+    const ok = await finalTo(invite('stno', '1000', ['Supported: timer', 'Session-Expires: 600']));
+    assert.equal(ok.status, 200);
+    const supported = (ok.headers.get('Supported') ?? '').split(',').map((t) => t.trim());
+    assert.ok(supported.includes('100rel') && !supported.includes('timer'), `Supported: ${supported.join(', ')}`);
+    assert.equal(ok.headers.get('Session-Expires'), undefined);
   });
 });

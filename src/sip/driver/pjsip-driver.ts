@@ -78,6 +78,11 @@ import { realTimers } from '../transaction/timers.ts';
 const LEG = 'pjsip.leg';
 const SUPPORTED = '100rel, timer, replaces, norefersub';
 const SUPPORTED_NO_TIMER = '100rel, replaces, norefersub';
+
+/** What we support towards an endpoint: session timers only where its `timers` allows them (pjproject's rule). */
+function supportedFor(endpoint: PjsipEndpoint): string {
+  return endpoint.timers === 'no' ? SUPPORTED_NO_TIMER : SUPPORTED;
+}
 const CAUSE_NORMAL = 16;
 const CAUSE_INTERWORKING = 127;
 
@@ -478,7 +483,7 @@ export class PjsipDriver implements ChannelDriver {
         return;
       case 'UPDATE':
         if (req.body.length > 0) this.#reinvite(leg, req, tx);
-        else tx.respond(createResponse(req, 200, { headers: [['Supported', SUPPORTED], ...this.#sessionRefreshed(leg, req)] }));
+        else tx.respond(createResponse(req, 200, { headers: [['Supported', supportedFor(leg.endpoint)], ...this.#sessionRefreshed(leg, req)] }));
         return;
       case 'INFO':
         this.#info(leg, req, tx);
@@ -520,7 +525,7 @@ export class PjsipDriver implements ChannelDriver {
     leg.localSdp = stampLocalSdp(leg.localSdp, result.answer);
     this.#applyAudio(leg, result.audio);
     tx.respond(createResponse(req, 200, {
-      headers: [['Contact', leg.dialog?.localContact ?? ''], ['Allow', ALLOWED_METHODS.join(', ')], ['Supported', SUPPORTED], ...this.#sessionRefreshed(leg, req), ['Content-Type', 'application/sdp']],
+      headers: [['Contact', leg.dialog?.localContact ?? ''], ['Allow', ALLOWED_METHODS.join(', ')], ['Supported', supportedFor(leg.endpoint)], ...this.#sessionRefreshed(leg, req), ['Content-Type', 'application/sdp']],
       body: leg.localSdp.text,
     }));
   }
@@ -875,7 +880,7 @@ export class PjsipDriver implements ChannelDriver {
       ['CSeq', `${Math.floor(Math.random() * 30000) + 1} INVITE`],
       ['Allow', ALLOWED_METHODS.join(', ')],
       // As pjproject: `timer` is only offered by endpoints that use session timers.
-      ['Supported', endpoint.timers === 'no' ? SUPPORTED_NO_TIMER : SUPPORTED],
+      ['Supported', supportedFor(endpoint)],
       ...outboundTimerHeaders(endpoint.timers, leg.timerAsked = requestedTimer(timerConfig(endpoint))),
       ['Content-Type', 'application/sdp'],
     ], leg.localSdp.text);
@@ -1044,7 +1049,7 @@ export class PjsipDriver implements ChannelDriver {
     // (and with it ACK, BYE, re-INVITE) goes through the proxies that asked to stay in the path.
     const headers: Array<[string, string]> = tx.request.headers.values('Record-Route').map((rr) => ['Record-Route', rr] as [string, string]);
     headers.push(['Contact', leg.dialog?.localContact ?? ''], ['Allow', ALLOWED_METHODS.join(', ')]);
-    if (status === 200) headers.push(['Supported', SUPPORTED], ...(leg.timerHeaders ?? []));
+    if (status === 200) headers.push(['Supported', supportedFor(leg.endpoint)], ...(leg.timerHeaders ?? []));
     const sdp = withSdp ? leg.localSdp : undefined;
     if (sdp !== undefined) headers.push(['Content-Type', 'application/sdp']);
     headers.push(['Server', this.#config.global.userAgent]);
