@@ -39,10 +39,11 @@ test('playback-controls: 4 forward, 3 rewind, 2 restart, 1 pause/unpause, # stop
   await key(f, one, two, '4');
   const p2 = await position(f, one);
   const jump = (a: typeof p1, b: typeof p1) => b.ms - a.ms - (b.at - a.at);
-  assert.ok(Math.abs(jump(p1, p2) - 3000) < 500, `4 jumped ${jump(p1, p2)} ms`);
+  // ±800 ms: a 3 s jump is still unmistakable, and a loaded machine delays when positions are taken.
+  assert.ok(Math.abs(jump(p1, p2) - 3000) < 800, `4 jumped ${jump(p1, p2)} ms`);
   await key(f, one, two, '3');
   const p3 = await position(f, one);
-  assert.ok(Math.abs(jump(p2, p3) + 3000) < 500, `3 jumped ${jump(p2, p3)} ms`);
+  assert.ok(Math.abs(jump(p2, p3) + 3000) < 800, `3 jumped ${jump(p2, p3)} ms`);
   await key(f, one, two, '2');
   const p4 = await position(f, one);
   assert.ok(p4.ms < 600, `2 restarted: at ${p4.ms} ms`);
