@@ -49,8 +49,6 @@ export class ChannelDeviceStates {
   readonly #states: DeviceStateRegistry;
   readonly #logger: Logger | undefined;
   readonly #extensionExists: (context: string, exten: string) => boolean;
-  /** Live channels by lower-case device name. */
-  readonly #byDevice = new Map<string, Set<Channel>>();
   /** Local `;2` halves whose dialplan has started (the pair was called). */
   readonly #started = new Set<string>();
   /** Channels on hold. */
@@ -72,7 +70,6 @@ export class ChannelDeviceStates {
           return false;
         }
       });
-    for (const ch of this.#core.channels.list()) this.#add(ch);
     this.syncTechnologies();
     this.#unsubscribe = this.#core.bus.subscribe((m) => this.#onMessage(m));
   }
@@ -106,20 +103,7 @@ export class ChannelDeviceStates {
     }
   }
 
-  #add(channel: Channel): void {
-    const key = deviceNameOf(channel.name).toLowerCase();
-    let set = this.#byDevice.get(key);
-    if (!set) this.#byDevice.set(key, (set = new Set()));
-    set.add(channel);
-  }
-
-  #remove(channelId: string, channelName: string): void {
-    const key = deviceNameOf(channelName).toLowerCase();
-    const set = this.#byDevice.get(key);
-    if (set) {
-      for (const ch of set) if (ch.id === channelId) set.delete(ch);
-      if (set.size === 0) this.#byDevice.delete(key);
-    }
+  #remove(channelId: string): void {
     this.#started.delete(channelId);
     this.#held.delete(channelId);
   }
@@ -127,8 +111,6 @@ export class ChannelDeviceStates {
   #onMessage(m: CoreMessage): void {
     switch (m.type) {
       case 'ChannelCreated': {
-        const ch = this.#core.channels.get(m.channel.id);
-        if (ch) this.#add(ch);
         this.#handleTech(m.channel.tech);
         return;
       }
@@ -146,7 +128,7 @@ export class ChannelDeviceStates {
         if (!isLocal(m.channel.tech)) this.#announce(m.channel.name, m.channel.tech);
         return;
       case 'ChannelDestroyed':
-        this.#remove(m.channel.id, m.channel.name);
+        this.#remove(m.channel.id);
         this.#announce(m.channel.name, m.channel.tech);
         return;
       default:
@@ -158,11 +140,9 @@ export class ChannelDeviceStates {
     this.#states.notify(deviceNameOf(channelName), { cachable: !isLocal(tech) });
   }
 
-  /** The device's live channels (those being destroyed are skipped). */
+  /** The device's live channels (those being destroyed are skipped), from the core's index. */
   *#live(device: string): Generator<Channel> {
-    const set = this.#byDevice.get(device.toLowerCase());
-    if (!set) return;
-    for (const c of set) if (!c.destroyed) yield c;
+    for (const c of this.#core.channels.ofDevice(device)) if (!c.destroyed) yield c;
   }
 
   #channelState(device: string): DeviceState | undefined {
